@@ -1,0 +1,708 @@
+"""One parsed post: front matter, the Markdown body rendered to plain text with an
+offset map back to source lines, and its links, images and headings.
+
+The body is parsed with markdown-it-py (CommonMark plus tables and strikethrough).
+Jekyll/Liquid tags are replaced, before parsing, by placeholders of the same length
+(newlines kept), so every offset still points into the original file; placeholders are
+dropped from the prose and restored in link URLs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Iterable, Union
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .frontmatter_io import FrontMatterError, load_yaml, split_front_matter
+
+__all__ = ["Article", "ArticleError", "Link", "Image", "Heading", "DEFAULT_MAX_BYTES"]
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+_JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+_URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]{1,2048}")
+_LIQUID_FIRST = 0xF0000  # plane-15 private use: one code point per Liquid tag (index encoded)
+_LIQUID_FILL = "\ue000"
+_LIQUID_RUN = re.compile("[\U000f0000-\U000ffffd]\ue000*")
+_PLACEHOLDER_CHARS = re.compile("[\U000f0000-\U000ffffd\ue000]+")
+_BLOCK_SEP = "\n\n"
+_INLINE_BLOCKS = {"paragraph_open", "heading_open", "th_open", "td_open"}
+
+
+class ArticleError(Exception):
+    """A post that could not be read. ``str()`` is one line: ``path:line: reason``."""
+
+    def __init__(self, path: str | None, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or "<text>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "error": self.reason}
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+    line: int
+    column: int
+    start: int  # offset of the anchor text in Article.text (where it would be, if empty)
+    end: int
+    kind: str  # inline | reference | autolink | bare | html
+
+
+@dataclass(frozen=True)
+class Image:
+    alt: str
+    src: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    line: int
+
+
+def _md() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.disable("text_join")  # keep escapes and entities apart so they can be located
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]  # keep URLs as written
+    md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+_MD = _md()
+
+
+def _blank_liquid(body: str) -> tuple[str, list[str]]:
+    """Replace ``{% … %}`` and ``{{ … }}`` by same-length placeholders (newlines kept)."""
+    if "{%" not in body and "{{" not in body:
+        return body, []
+    tags: list[str] = []
+    out: list[str] = []
+    pos = 0
+    n = len(body)
+    while pos < n:
+        a = body.find("{%", pos)
+        b = body.find("{{", pos)
+        cands = [x for x in (a, b) if x >= 0]
+        if not cands:
+            break
+        start = min(cands)
+        close = "%}" if start == a else "}}"
+        end = body.find(close, start + 2)
+        if end < 0:
+            break
+        end += 2
+        tag = body[start:end]
+        if len(tags) >= 0xFFFD:
+            break
+        marker = chr(_LIQUID_FIRST + len(tags))
+        tags.append(tag)
+        filled = "".join("\n" if ch == "\n" else (marker if i == 0 else _LIQUID_FILL) for i, ch in enumerate(tag))
+        out.append(body[pos:start])
+        out.append(filled)
+        pos = end
+    out.append(body[pos:])
+    return "".join(out), tags
+
+
+class _TextBuilder:
+    """Accumulates plain text and a segment map (text offset -> source offset)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.seg_text: list[int] = []
+        self.seg_src: list[int] = []
+        self.seg_exact: list[bool] = []
+
+    def add(self, s: str, src: int, exact: bool = True) -> None:
+        if not s:
+            return
+        self.seg_text.append(self.length)
+        self.seg_src.append(src)
+        self.seg_exact.append(exact)
+        self.parts.append(s)
+        self.length += len(s)
+
+    def add_clean(self, s: str, src: int) -> None:
+        """Add source text, dropping Liquid placeholders but keeping exact offsets."""
+        if not _PLACEHOLDER_CHARS.search(s):
+            self.add(s, src)
+            return
+        pos = 0
+        for m in _PLACEHOLDER_CHARS.finditer(s):
+            self.add(s[pos : m.start()], src + pos)
+            pos = m.end()
+        self.add(s[pos:], src + pos)
+
+    def text_since(self, start: int) -> str:
+        """The text added since offset ``start`` (cheap: walks back over recent parts)."""
+        if start >= self.length:
+            return ""
+        acc: list[str] = []
+        pos = self.length
+        for part in reversed(self.parts):
+            pos -= len(part)
+            if pos <= start:
+                acc.append(part[start - pos :])
+                break
+            acc.append(part)
+        return "".join(reversed(acc))
+
+    def separate(self, src: int) -> None:
+        if self.length and not self.parts[-1].endswith(_BLOCK_SEP):
+            self.add(_BLOCK_SEP, src, exact=False)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class _HTMLText(HTMLParser):
+    """Text, links and images of an HTML fragment, with (line, col) of each data run."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple[str, Any, tuple[int, int]]] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag == "a" and "href" in a:
+            self.items.append(("a_open", a["href"], self.getpos()))
+        elif tag == "img":
+            self.items.append(("img", (a.get("alt", ""), a.get("src", "")), self.getpos()))
+        elif tag in ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "blockquote"):
+            self.items.append(("break", None, self.getpos()))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag == "a":
+            self.items.append(("a_close", None, self.getpos()))
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data:
+            self.items.append(("data", data, self.getpos()))
+
+
+class _Renderer:
+    """Walks markdown-it tokens and fills text, map, links, images and headings."""
+
+    def __init__(self, src: str, body_offset: int, liquid: list[str], excerpt_separator: str) -> None:
+        self.src = src  # the whole file text (BOM removed, Liquid blanked)
+        self.body_offset = body_offset
+        self.liquid = liquid
+        self.excerpt_separator = excerpt_separator
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", src)]
+        self.body_first_line = bisect.bisect_right(self.line_starts, body_offset) - 1  # 0-based
+        self.out = _TextBuilder()
+        self.links: list[Link] = []
+        self.images: list[Image] = []
+        self.headings: list[Heading] = []
+        self.has_excerpt = False
+
+    # -- positions -------------------------------------------------------------------
+    def line_col(self, src_offset: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.line_starts, src_offset) - 1
+        return i + 1, src_offset - self.line_starts[i] + 1
+
+    def block_span(self, tok: Token) -> tuple[int, int]:
+        if not tok.map:
+            return self.body_offset, len(self.src)
+        first = self.body_first_line + tok.map[0]
+        last = self.body_first_line + tok.map[1]
+        start = self.line_starts[first] if first < len(self.line_starts) else len(self.src)
+        end = self.line_starts[last] if last < len(self.line_starts) else len(self.src)
+        return start, end
+
+    def restore(self, url: str) -> str:
+        if not self.liquid or not _LIQUID_RUN.search(url):
+            return url
+        return _LIQUID_RUN.sub(lambda m: self.liquid[ord(m.group()[0]) - _LIQUID_FIRST], url)
+
+    # -- walking ----------------------------------------------------------------------
+    def render(self, tokens: list[Token]) -> None:
+        heading_level = 0
+        for i, tok in enumerate(tokens):
+            t = tok.type
+            if t == "inline":
+                start, end = self.block_span(tok)
+                if heading_level:
+                    text_start = self.out.length
+                    self.inline(tok.children or [], start, end)
+                    text = self.out.text_since(text_start).strip()
+                    self.headings.append(Heading(heading_level, text, self.line_col(start)[0]))
+                else:
+                    self.inline(tok.children or [], start, end)
+            elif t == "heading_open":
+                self.out.separate(self.block_span(tok)[0])
+                heading_level = int(tok.tag[1:])
+            elif t == "heading_close":
+                heading_level = 0
+                self.out.separate(self.block_span(tok)[0])
+            elif t in ("paragraph_open", "tr_open", "blockquote_open", "list_item_open"):
+                self.out.separate(self.block_span(tok)[0])
+            elif t in ("th_open", "td_open"):
+                if tokens[i - 1].type not in ("tr_open",):
+                    self.out.add(" | ", self.out.seg_src[-1] if self.out.seg_src else self.body_offset, exact=False)
+            elif t == "html_block":
+                self.html(tok)
+            elif t in ("fence", "code_block", "hr"):
+                self.out.separate(self.block_span(tok)[0])
+
+    def _find(self, needle: str, cursor: int, end: int) -> int:
+        if not needle:
+            return -1
+        return self.src.find(needle, cursor, end)
+
+    def inline(self, children: list[Token], start: int, end: int) -> None:
+        cursor = start
+        link_stack: list[dict[str, Any]] = []
+        for tok in children:
+            t = tok.type
+            if t == "text" or t == "code_inline":
+                content = tok.content
+                if not content:
+                    continue
+                pos = self._find(content, cursor, end)
+                if pos < 0:
+                    self.out.add(_PLACEHOLDER_CHARS.sub("", content), cursor, exact=False)
+                    continue
+                text_start = self.out.length
+                self.out.add_clean(content, pos)
+                if not link_stack and t == "text":
+                    self.bare_urls(content, pos, text_start)
+                cursor = pos + len(content)
+            elif t == "text_special":
+                pos = self._find(tok.markup, cursor, end)
+                if pos < 0:
+                    self.out.add(tok.content, cursor, exact=False)
+                    continue
+                exact = len(tok.markup) == len(tok.content)
+                if tok.info == "escape":
+                    self.out.add(tok.content, pos + 1)
+                else:
+                    self.out.add(tok.content, pos, exact=exact)
+                cursor = pos + len(tok.markup)
+            elif t in ("softbreak", "hardbreak"):
+                nl = self.src.find("\n", cursor, end)
+                if nl >= 0:
+                    self.out.add("\n", nl)
+                    cursor = nl + 1
+                else:
+                    self.out.add("\n", cursor, exact=False)
+            elif t == "link_open":
+                href = tok.attrGet("href") or ""
+                kind = "autolink" if tok.markup == "autolink" else "inline"
+                link_stack.append({"href": str(href), "text_start": self.out.length, "src": cursor, "kind": kind})
+            elif t == "link_close":
+                if not link_stack:
+                    continue
+                info = link_stack.pop()
+                href = info["href"]
+                text_start = info["text_start"]
+                anchor_src = self.first_src_at(text_start) if self.out.length > text_start else None
+                if anchor_src is None:
+                    anchor_src = info["src"]
+                    bracket = self.src.rfind("[", start, cursor + 1)
+                    if bracket >= info["src"] - 1 and bracket >= 0:
+                        anchor_src = bracket
+                kind = info["kind"]
+                if kind == "inline":
+                    hpos = self._find(href, cursor, end)
+                    if hpos >= 0 and self.src[cursor:hpos].lstrip().startswith("]("):
+                        cursor = hpos + len(href)
+                    elif hpos < 0 or not self.src[cursor:hpos].lstrip().startswith("]("):
+                        kind = "reference"
+                line, col = self.line_col(anchor_src)
+                self.links.append(
+                    Link(
+                        text=self.out.text_since(text_start).strip(),
+                        url=self.restore(href),
+                        line=line,
+                        column=col,
+                        start=text_start,
+                        end=self.out.length,
+                        kind=kind,
+                    )
+                )
+            elif t == "image":
+                src_attr = str(tok.attrGet("src") or "")
+                bang = self.src.find("![", cursor, end)
+                pos = bang if bang >= 0 else cursor
+                line, col = self.line_col(pos)
+                self.images.append(Image(alt=tok.content, src=self.restore(src_attr), line=line, column=col))
+                after = self._find(src_attr, pos, end) if src_attr else -1
+                cursor = after + len(src_attr) if after >= 0 else max(cursor, pos + 2)
+            elif t == "html_inline":
+                self.html_inline(tok, cursor, end, link_stack)
+                pos = self._find(tok.content, cursor, end)
+                if pos >= 0:
+                    cursor = pos + len(tok.content)
+
+    def first_src_at(self, text_offset: int) -> int | None:
+        i = bisect.bisect_right(self.out.seg_text, text_offset) - 1
+        if i < 0:
+            return None
+        if self.out.seg_exact[i]:
+            return self.out.seg_src[i] + (text_offset - self.out.seg_text[i])
+        return self.out.seg_src[i]
+
+    def bare_urls(self, content: str, src_pos: int, text_start: int) -> None:
+        if "http" not in content:
+            return
+        for m in _URL.finditer(content):
+            url = m.group().rstrip(".,;:!?*_~'\"")
+            while url.endswith(")") and url.count(")") > url.count("("):
+                url = url[:-1]
+            if len(url) <= len("https://"):
+                continue
+            line, col = self.line_col(src_pos + m.start())
+            self.links.append(
+                Link(url, url, line, col, text_start + m.start(), text_start + m.start() + len(url), "bare")
+            )
+
+    def html_inline(self, tok: Token, cursor: int, end: int, link_stack: list[dict[str, Any]]) -> None:
+        content = tok.content.strip()
+        if content == self.excerpt_separator:
+            self.has_excerpt = True
+            return
+        low = content[:3].lower()
+        if low == "</a":
+            if link_stack and link_stack[-1]["kind"] == "html":
+                # link_close handling expects link_open info; reuse it
+                info = link_stack.pop()
+                text_start = info["text_start"]
+                anchor = self.first_src_at(text_start) if self.out.length > text_start else None
+                line, col = self.line_col(anchor if anchor is not None else info["src"])
+                self.links.append(
+                    Link(
+                        self.out.text_since(text_start).strip(),
+                        self.restore(info["href"]),
+                        line,
+                        col,
+                        text_start,
+                        self.out.length,
+                        "html",
+                    )
+                )
+            return
+        if low.startswith("<a") or low.startswith("<im"):
+            p = _HTMLText()
+            try:
+                p.feed(content)
+                p.close()
+            except Exception:  # malformed HTML is just text we skip
+                return
+            pos = self._find(tok.content, cursor, end)
+            pos = pos if pos >= 0 else cursor
+            for kind, value, _ in p.items:
+                if kind == "a_open":
+                    link_stack.append({"href": value, "text_start": self.out.length, "src": pos, "kind": "html"})
+                elif kind == "img":
+                    line, col = self.line_col(pos)
+                    self.images.append(Image(value[0], self.restore(value[1]), line, col))
+
+    def html(self, tok: Token) -> None:
+        start, _ = self.block_span(tok)
+        content = tok.content
+        stripped = content.strip()
+        if stripped == self.excerpt_separator or self.excerpt_separator in stripped.splitlines():
+            self.has_excerpt = True
+        if stripped.startswith("<!--") and stripped.endswith("-->"):
+            return
+        p = _HTMLText()
+        try:
+            p.feed(content)
+            p.close()
+        except Exception:
+            return
+        # block content starts at `start` in the source (html blocks are not indented much)
+        local_starts = [0] + [m.end() for m in re.finditer("\n", content)]
+        self.out.separate(start)
+        open_links: list[tuple[str, int, int]] = []
+        for kind, value, (ln, col) in p.items:
+            off = start + local_starts[min(ln - 1, len(local_starts) - 1)] + col
+            if kind == "data":
+                raw = self.src[off : off + len(value)]
+                text = value
+                if raw == value:
+                    self.out.add_clean(text, off)
+                else:
+                    self.out.add(_PLACEHOLDER_CHARS.sub("", text), off, exact=False)
+            elif kind == "break":
+                if self.out.length and not self.out.parts[-1].endswith("\n"):
+                    self.out.add("\n", off, exact=False)
+            elif kind == "a_open":
+                open_links.append((value, self.out.length, off))
+            elif kind == "a_close" and open_links:
+                href, text_start, a_off = open_links.pop()
+                anchor = self.first_src_at(text_start) if self.out.length > text_start else a_off
+                line, c = self.line_col(anchor if anchor is not None else a_off)
+                self.links.append(
+                    Link(self.out.text_since(text_start).strip(), self.restore(href), line, c, text_start, self.out.length, "html")
+                )
+            elif kind == "img":
+                line, c = self.line_col(off)
+                self.images.append(Image(value[0], self.restore(value[1]), line, c))
+        self.out.separate(start)
+
+
+PostLike = Union["Article", str, os.PathLike, Any]
+
+
+def _coerce_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, (int, float, bool, _dt.date)):
+        return str(value)
+    return None
+
+
+def _str_list(value: Any, limit: int = 200) -> list[str]:
+    """Strings from a YAML list or a comma-separated string; odd types coerced, nesting skipped."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = value[:limit]
+    else:
+        items = [value]
+    out: list[str] = []
+    for item in items:
+        s = _coerce_str(item)
+        if s and s not in out:
+            out.append(s)
+    return out[:limit]
+
+
+def _parse_date(value: Any) -> _dt.date | None:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        m = re.match(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})", value)
+        if m:
+            try:
+                return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
+
+
+def date_from_filename(name: str) -> _dt.date | None:
+    m = _JEKYLL_NAME.match(name)
+    if not m:
+        return None
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Article:
+    """A parsed post. Build it with :meth:`from_path`, :meth:`from_text` or :meth:`from_post`."""
+
+    path: str | None
+    source: str  # the file text, BOM removed
+    metadata: dict[str, Any]
+    body_offset: int
+    text: str  # the body rendered to plain text
+    links: list[Link] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    has_excerpt_separator: bool = False
+    has_bom: bool = False
+    _seg_text: list[int] = field(default_factory=list, repr=False)
+    _seg_src: list[int] = field(default_factory=list, repr=False)
+    _seg_exact: list[bool] = field(default_factory=list, repr=False)
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> "Article":
+        p = Path(path)
+        name = str(path)
+        try:
+            if p.is_dir():
+                raise ArticleError(name, "is a folder, not a file")
+            size = p.stat().st_size
+            if size > max_bytes:
+                raise ArticleError(name, f"file is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
+            data = p.read_bytes()
+        except ArticleError:
+            raise
+        except OSError as exc:
+            raise ArticleError(name, exc.strerror or str(exc)) from None
+        return cls.from_bytes(data, name)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str | None = None) -> "Article":
+        if b"\x00" in data[:8192]:
+            raise ArticleError(path, "binary file, not Markdown text (NUL byte found)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise ArticleError(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line) from None
+        return cls.from_text(text, path)
+
+    @classmethod
+    def from_post(cls, post: Any, path: str | None = None) -> "Article":
+        """From a ``frontmatter.Post``: its metadata and content (re-serialised as a post)."""
+        import frontmatter
+
+        text = frontmatter.dumps(post) if post.metadata else post.content
+        return cls.from_text(text, path)
+
+    @classmethod
+    def from_text(cls, text: str, path: str | None = None, excerpt_separator: str | None = None) -> "Article":
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")  # offsets: one char per line end
+        try:
+            split = split_front_matter(text)
+            metadata = load_yaml(split.fm_text, split.fm_start_line) if split.fm_text is not None else {}
+        except FrontMatterError as exc:
+            raise ArticleError(path, exc.message, exc.line) from None
+        src = text[1:] if split.has_bom else text
+        sep = excerpt_separator or _coerce_str(metadata.get("excerpt_separator")) or "<!--more-->"
+        body = src[split.body_offset :]
+        blanked, liquid = _blank_liquid(body)
+        full = src[: split.body_offset] + blanked
+        r = _Renderer(full, split.body_offset, liquid, sep)
+        try:
+            env: dict[str, Any] = {}
+            tokens = _MD.parse(blanked, env)
+        except RecursionError:
+            raise ArticleError(path, "Markdown is nested too deeply to parse") from None
+        r.render(tokens)
+        if not r.has_excerpt and sep in body and sep != "<!--more-->":
+            r.has_excerpt = True
+        article = cls(
+            path=path,
+            source=src,
+            metadata=metadata,
+            body_offset=split.body_offset,
+            text=r.out.text(),
+            links=r.links,
+            images=r.images,
+            headings=r.headings,
+            has_excerpt_separator=r.has_excerpt,
+            has_bom=split.has_bom,
+            _seg_text=r.out.seg_text,
+            _seg_src=r.out.seg_src,
+            _seg_exact=r.out.seg_exact,
+            _line_starts=r.line_starts,
+        )
+        return article
+
+    @classmethod
+    def coerce(cls, x: PostLike, max_bytes: int = DEFAULT_MAX_BYTES) -> "Article":
+        """An Article from an Article, a path (``os.PathLike``), Markdown text (``str``) or a Post."""
+        if isinstance(x, Article):
+            return x
+        if isinstance(x, os.PathLike):
+            return cls.from_path(x, max_bytes=max_bytes)
+        if isinstance(x, str):
+            return cls.from_text(x)
+        if isinstance(x, bytes):
+            return cls.from_bytes(x)
+        if hasattr(x, "metadata") and hasattr(x, "content"):
+            return cls.from_post(x)
+        raise TypeError(f"cannot make an Article from {type(x).__name__}")
+
+    # -- front matter fields --------------------------------------------------------------
+    @property
+    def title(self) -> str | None:
+        return _coerce_str(self.metadata.get("title"))
+
+    @property
+    def date(self) -> _dt.date | None:
+        d = _parse_date(self.metadata.get("date"))
+        if d is None and self.path:
+            d = date_from_filename(os.path.basename(self.path))
+        return d
+
+    @property
+    def authors(self) -> list[str]:
+        for key in ("authors", "author", "Author", "Authors"):
+            if key in self.metadata:
+                got = self.metadata[key]
+                if isinstance(got, str):
+                    return [got.strip()] if got.strip() else []
+                return _str_list(got)
+        return []
+
+    @property
+    def tags(self) -> list[str]:
+        out = _str_list(self.metadata.get("tags"))
+        for c in _str_list(self.metadata.get("categories")):
+            if c not in out:
+                out.append(c)
+        return out
+
+    # -- offset map -----------------------------------------------------------------------
+    def source_offset(self, text_offset: int) -> int:
+        """Character offset in :attr:`source` of a character of :attr:`text`."""
+        if not self._seg_text:
+            return self.body_offset
+        i = bisect.bisect_right(self._seg_text, text_offset) - 1
+        if i < 0:
+            return self._seg_src[0]
+        if self._seg_exact[i]:
+            return self._seg_src[i] + (text_offset - self._seg_text[i])
+        return self._seg_src[i]
+
+    def line_col(self, text_offset: int) -> tuple[int, int]:
+        """1-based (line, column) in the source file of a character of :attr:`text`."""
+        off = self.source_offset(text_offset)
+        i = bisect.bisect_right(self._line_starts, off) - 1
+        return i + 1, off - self._line_starts[i] + 1
+
+    def line_of(self, text_offset: int) -> int:
+        return self.line_col(text_offset)[0]
+
+    @property
+    def body(self) -> str:
+        return self.source[self.body_offset :]
+
+    @property
+    def slug(self) -> str | None:
+        if not self.path:
+            return None
+        stem = Path(self.path).stem
+        m = _JEKYLL_NAME.match(stem)
+        return stem[m.end() :] if m else stem

@@ -1,0 +1,118 @@
+"""``Lens``: a loaded ddlens pipeline that turns posts into :class:`Analysis` results."""
+
+from __future__ import annotations
+
+import os
+from itertools import islice
+from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
+
+import numpy as np
+from spacy.attrs import IS_PUNCT, IS_SPACE
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .analysis import Analysis
+from .article import DEFAULT_MAX_BYTES, Article, ArticleError
+from .pipeline import build_nlp
+
+__all__ = ["Lens", "load", "analysis_from_doc"]
+
+Input = Union[Article, str, "os.PathLike[str]", Any]
+Outcome = Union[Analysis, ArticleError]
+
+
+def count_words(doc: Doc) -> int:
+    if not len(doc):
+        return 0
+    arr = doc.to_array([IS_PUNCT, IS_SPACE])
+    return int(len(doc) - np.count_nonzero(arr.any(axis=1)))
+
+
+def analysis_from_doc(doc: Doc) -> Analysis:
+    """Collect what the components put on ``doc._`` into one :class:`Analysis`."""
+    a: Article | None = doc._.article
+    date = a.date if a is not None else None
+    return Analysis(
+        path=a.path if a is not None else None,
+        title=a.title if a is not None else None,
+        date=date.isoformat() if date is not None else None,
+        authors=tuple(a.authors) if a is not None else (),
+        tags=tuple(a.tags) if a is not None else (),
+        words=count_words(doc),
+        themes=tuple(doc._.themes or ()),
+        frameworks=tuple(doc._.frameworks or ()),
+        sources=tuple(doc._.sources or ()),
+        pillars=tuple(doc._.pillars or ()),
+        suggested_tags=tuple(doc._.suggested_tags or ()),
+    )
+
+
+class Lens:
+    """A ddlens pipeline. Make one with :func:`ddlens.load`; reuse it for many posts."""
+
+    def __init__(self, nlp: Language, options: Mapping[str, Any] | None = None) -> None:
+        self.nlp = nlp
+        self.options = dict(options or {})
+        self.max_bytes = int(self.options.get("max_bytes", DEFAULT_MAX_BYTES))
+
+    # -- single post ----------------------------------------------------------------------
+    def article(self, x: Input) -> Article:
+        return Article.coerce(x, max_bytes=self.max_bytes)
+
+    def make_doc(self, article: Article) -> Doc:
+        doc = self.nlp.make_doc(article.text)
+        doc._.article = article
+        return doc
+
+    def analyze(self, x: Input) -> Analysis:
+        """Analyse one post: a path (``pathlib.Path``), Markdown text (``str``), a
+        ``frontmatter.Post`` or an :class:`Article`. Raises :class:`ArticleError` on bad input."""
+        article = self.article(x)
+        return analysis_from_doc(self.nlp(self.make_doc(article)))
+
+    # -- many posts -----------------------------------------------------------------------
+    def analyze_many(self, items: Iterable[Input], n_process: int = 1, batch_size: int = 64) -> Iterator[Outcome]:
+        """Stream one outcome per input, in input order: an :class:`Analysis`, or the
+        :class:`ArticleError` that says why that post could not be read."""
+        if n_process != 1:
+            from .parallel import analyze_parallel
+
+            yield from analyze_parallel(self, items, n_process=n_process)
+            return
+        it = iter(items)
+        while True:
+            chunk = list(islice(it, batch_size))
+            if not chunk:
+                return
+            yield from self._analyze_chunk(chunk)
+
+    def _analyze_chunk(self, chunk: Sequence[Input]) -> Iterator[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(chunk)
+        pending: list[tuple[Doc, int]] = []
+        for i, x in enumerate(chunk):
+            try:
+                pending.append((self.make_doc(self.article(x)), i))
+            except ArticleError as exc:
+                outcomes[i] = exc
+        for doc, i in self.nlp.pipe(pending, as_tuples=True):
+            outcomes[i] = analysis_from_doc(doc)
+        for o in outcomes:
+            assert o is not None
+            yield o
+
+
+def load(
+    components: Sequence[str] | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    spacy_model: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Lens:
+    """Load the ddlens pipeline: offline, from the shipped models, no download.
+
+    components: ddlens factory names to run (default: all).
+    config: per-component settings, e.g. ``{"ddlens_pillars": {"taxonomy": "my.yaml"}}``.
+    spacy_model: an installed spaCy pipeline to run first, for extra NER (optional).
+    max_bytes: larger files are reported as errors instead of analysed.
+    """
+    nlp = build_nlp(components=components, config=config, spacy_model=spacy_model)
+    return Lens(nlp, {"max_bytes": max_bytes, "components": components, "config": config, "spacy_model": spacy_model})
