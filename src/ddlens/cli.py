@@ -30,6 +30,13 @@ app = typer.Typer(
 )
 
 
+train_app = typer.Typer(
+    help="Train ddlens models reproducibly from labelled posts (saved with skops).",
+    no_args_is_help=True,
+)
+app.add_typer(train_app, name="train")
+
+
 class AnalyzeFormat(str, Enum):
     json = "json"
     jsonl = "jsonl"

@@ -1,0 +1,37 @@
+"""Shared fixtures. Tests that read the real corpora in ../shared skip cleanly without them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT / "corpora"
+SHARED = ROOT.parent / "shared" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPORA
+
+
+@pytest.fixture(scope="session")
+def shared_corpora() -> Path:
+    """../shared/corpora (real published posts, read-only); skips the test when absent."""
+    if not (SHARED / "dai-digital").is_dir():
+        pytest.skip("../shared/corpora is not present")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def lens():
+    """One default pipeline for the whole session (loading it is the slow part)."""
+    import ddlens
+
+    return ddlens.load()
