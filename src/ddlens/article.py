@@ -51,6 +51,9 @@ class ArticleError(Exception):
             where = f"{where}:{self.line}"
         return f"{where}: {self.reason}"
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across worker processes
+        return (type(self), (self.path, self.reason, self.line))
+
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "error": self.reason}
 

@@ -19,7 +19,8 @@ except ImportError:  # pragma: no cover
     _FastLoader = None  # type: ignore[assignment,misc]
 
 BOM = "\ufeff"
-MAX_ALIASES = 100
+MAX_ALIASES = 1000
+MAX_EXPANDED_NODES = 50_000  # what the front matter would hold with every alias expanded
 MAX_DEPTH = 50
 MAX_FRONT_MATTER_CHARS = 256 * 1024
 
@@ -100,6 +101,27 @@ class _LimitedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _expanded_size(root: yaml.Node) -> int:
+    """Number of nodes with aliases expanded, computed in time linear in the real nodes."""
+    memo: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1  # guards against recursive aliases
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        total = min(total, MAX_EXPANDED_NODES + 1)
+        memo[key] = total
+        return total
+
+    return size(root)
+
+
 def _needs_limits(fm: str) -> bool:
     # Aliases, or enough brackets/indentation to nest deeply, send us to the careful loader.
     return "*" in fm or "&" in fm or fm.count("[") + fm.count("{") > 20 or len(fm) > 16384
@@ -113,7 +135,12 @@ def load_yaml(fm_text: str, first_line: int) -> dict[str, Any]:
         else:
             loader = _LimitedLoader(fm_text)
             try:
-                data = loader.get_single_data()
+                node = loader.get_single_node()
+                if node is not None and _expanded_size(node) > MAX_EXPANDED_NODES:
+                    raise FrontMatterError(
+                        f"front matter YAML aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)", 1
+                    )
+                data = loader.construct_document(node) if node is not None else None
             finally:
                 loader.dispose()
     except FrontMatterError as exc:

@@ -1,0 +1,50 @@
+"""Process-parallel analysis: each worker builds its own Lens once and analyses whole
+files (reading, Markdown parsing and the pipeline), results come back in input order."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .lens import Lens, Outcome
+
+_WORKER_LENS: "Lens | None" = None
+
+
+def _init_worker(options: dict[str, Any]) -> None:
+    global _WORKER_LENS
+    from .lens import load
+
+    _WORKER_LENS = load(
+        components=options.get("components"),
+        config=options.get("config"),
+        spacy_model=options.get("spacy_model"),
+        max_bytes=options.get("max_bytes", 10 * 1024 * 1024),
+    )
+
+
+def _work(batch: list[Any]) -> list["Outcome"]:
+    assert _WORKER_LENS is not None
+    return list(_WORKER_LENS.analyze_many(batch, n_process=1))
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for x in items:
+        batch.append(x)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def analyze_parallel(lens: "Lens", items: Iterable[Any], n_process: int, batch_size: int = 16) -> Iterator["Outcome"]:
+    n = (os.cpu_count() or 1) if n_process <= 0 else n_process
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ctx.Pool(n, initializer=_init_worker, initargs=(lens.options,)) as pool:
+        # imap keeps input order; a bounded number of batches is in flight at a time
+        for results in pool.imap(_work, _batches(items, batch_size)):
+            yield from results
