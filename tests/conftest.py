@@ -11,6 +11,12 @@ CORPORA = ROOT / "corpora"
 SHARED = ROOT.parent / "shared" / "corpora"
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's cache folder from tests."""
+    monkeypatch.setenv("DDLENS_CACHE_DIR", str(tmp_path_factory.mktemp("ddlens-cache")))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

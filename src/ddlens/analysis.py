@@ -151,3 +151,26 @@ class Analysis:
             "pillars": [p.to_dict() for p in self.pillars],
             "suggested_tags": [t.to_dict() for t in self.suggested_tags],
         }
+
+
+def analysis_from_dict(d: dict[str, Any]) -> Analysis:
+    """Rebuild an :class:`Analysis` from its ``to_dict()`` (used by the result cache)."""
+    return Analysis(
+        path=d["path"],
+        title=d["title"],
+        date=d["date"],
+        authors=tuple(d["authors"]),
+        tags=tuple(d["tags"]),
+        words=d["words"],
+        themes=tuple(Theme(**t) for t in d["themes"]),
+        frameworks=tuple(
+            Framework(f["name"], f["category"], f["mentions"], tuple(Evidence(**e) for e in f["evidence"]))
+            for f in d["frameworks"]
+        ),
+        sources=tuple(Source(**s) for s in d["sources"]),
+        pillars=tuple(
+            Pillar(p["id"], p["label"], p["score"], p["assigned"], tuple(PillarEvidence(**e) for e in p["evidence"]))
+            for p in d["pillars"]
+        ),
+        suggested_tags=tuple(TagSuggestion(**t) for t in d["suggested_tags"]),
+    )

@@ -479,6 +479,21 @@ class _Renderer:
         self.out.separate(start)
 
 
+def read_post_bytes(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a post file; :class:`ArticleError` for folders, huge or unreadable files."""
+    p = Path(path)
+    name = str(path)
+    try:
+        if p.is_dir():
+            raise ArticleError(name, "is a folder, not a file")
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise ArticleError(name, f"file is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
+        return p.read_bytes()
+    except OSError as exc:
+        raise ArticleError(name, exc.strerror or str(exc)) from None
+
+
 PostLike = Union["Article", str, os.PathLike, Any]
 
 
@@ -557,20 +572,7 @@ class Article:
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> "Article":
-        p = Path(path)
-        name = str(path)
-        try:
-            if p.is_dir():
-                raise ArticleError(name, "is a folder, not a file")
-            size = p.stat().st_size
-            if size > max_bytes:
-                raise ArticleError(name, f"file is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
-            data = p.read_bytes()
-        except ArticleError:
-            raise
-        except OSError as exc:
-            raise ArticleError(name, exc.strerror or str(exc)) from None
-        return cls.from_bytes(data, name)
+        return cls.from_bytes(read_post_bytes(path, max_bytes), str(path))
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str | None = None) -> "Article":

@@ -116,6 +116,9 @@ def analyze(
         None, "--spacy-model", help="An installed spaCy pipeline whose entities sharpen source names (optional)."
     ),
     max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    cache: bool = typer.Option(
+        True, "--cache/--no-cache", help="Reuse results for unchanged files ($DDLENS_CACHE_DIR or the user cache folder)."
+    ),
 ) -> None:
     """Analyse posts and print one record per post (see `ddlens schema`).
 
@@ -130,7 +133,7 @@ def analyze(
 
     files = collect_paths(paths, glob)
     try:
-        lens = load(spacy_model=spacy_model, max_bytes=max_bytes)
+        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache)
     except ValueError as exc:
         raise fail(str(exc)) from None
     n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)

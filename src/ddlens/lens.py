@@ -11,8 +11,8 @@ from spacy.attrs import IS_PUNCT, IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .analysis import Analysis
-from .article import DEFAULT_MAX_BYTES, Article, ArticleError
+from .analysis import Analysis, analysis_from_dict
+from .article import DEFAULT_MAX_BYTES, Article, ArticleError, read_post_bytes
 from .pipeline import build_nlp
 
 __all__ = ["Lens", "load", "analysis_from_doc"]
@@ -54,6 +54,22 @@ class Lens:
         self.nlp = nlp
         self.options = dict(options or {})
         self.max_bytes = int(self.options.get("max_bytes", DEFAULT_MAX_BYTES))
+        self.cache = None
+        cache_opt = self.options.get("cache")
+        if cache_opt:
+            from .cache import ResultCache
+
+            self.cache = ResultCache(None if cache_opt is True else cache_opt)
+        self._salt: str | None = None
+
+    @property
+    def salt(self) -> str:
+        """Fingerprint of version, code, models and configuration (part of every cache key)."""
+        if self._salt is None:
+            from .cache import config_fingerprint
+
+            self._salt = config_fingerprint(self.options)
+        return self._salt
 
     # -- single post ----------------------------------------------------------------------
     def article(self, x: Input) -> Article:
@@ -74,28 +90,48 @@ class Lens:
     def analyze_many(self, items: Iterable[Input], n_process: int = 1, batch_size: int = 64) -> Iterator[Outcome]:
         """Stream one outcome per input, in input order: an :class:`Analysis`, or the
         :class:`ArticleError` that says why that post could not be read."""
-        if n_process != 1:
-            from .parallel import analyze_parallel
+        try:
+            if n_process != 1:
+                from .parallel import analyze_parallel
 
-            yield from analyze_parallel(self, items, n_process=n_process)
-            return
-        it = iter(items)
-        while True:
-            chunk = list(islice(it, batch_size))
-            if not chunk:
+                yield from analyze_parallel(self, items, n_process=n_process)
                 return
-            yield from self._analyze_chunk(chunk)
+            it = iter(items)
+            while True:
+                chunk = list(islice(it, batch_size))
+                if not chunk:
+                    return
+                yield from self._analyze_chunk(chunk)
+        finally:
+            if self.cache is not None:
+                self.cache.evict(force=n_process != 1)
 
     def _analyze_chunk(self, chunk: Sequence[Input]) -> Iterator[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(chunk)
+        keys: dict[int, str] = {}
         pending: list[tuple[Doc, int]] = []
         for i, x in enumerate(chunk):
             try:
-                pending.append((self.make_doc(self.article(x)), i))
+                if self.cache is not None and isinstance(x, os.PathLike):
+                    name = os.fspath(x)
+                    data = read_post_bytes(x, self.max_bytes)
+                    key = self.cache.key(self.salt, name, data)
+                    hit = self.cache.get(key)
+                    if hit is not None:
+                        outcomes[i] = analysis_from_dict(hit)
+                        continue
+                    keys[i] = key
+                    article = Article.from_bytes(data, name)
+                else:
+                    article = self.article(x)
+                pending.append((self.make_doc(article), i))
             except ArticleError as exc:
                 outcomes[i] = exc
         for doc, i in self.nlp.pipe(pending, as_tuples=True):
-            outcomes[i] = analysis_from_doc(doc)
+            result = analysis_from_doc(doc)
+            outcomes[i] = result
+            if i in keys and self.cache is not None:
+                self.cache.put(keys[i], result.to_dict())
         for o in outcomes:
             assert o is not None
             yield o
@@ -106,6 +142,7 @@ def load(
     config: Mapping[str, Mapping[str, Any]] | None = None,
     spacy_model: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    cache: bool | str | os.PathLike[str] | None = None,
 ) -> Lens:
     """Load the ddlens pipeline: offline, from the shipped models, no download.
 
@@ -113,6 +150,11 @@ def load(
     config: per-component settings, e.g. ``{"ddlens_pillars": {"taxonomy": "my.yaml"}}``.
     spacy_model: an installed spaCy pipeline to run first, for extra NER (optional).
     max_bytes: larger files are reported as errors instead of analysed.
+    cache: reuse results for unchanged files given as paths: True for the user cache folder
+        (``$DDLENS_CACHE_DIR`` or the platform's), or a folder. Off by default in the API.
     """
     nlp = build_nlp(components=components, config=config, spacy_model=spacy_model)
-    return Lens(nlp, {"max_bytes": max_bytes, "components": components, "config": config, "spacy_model": spacy_model})
+    options = {"max_bytes": max_bytes, "components": components, "config": config, "spacy_model": spacy_model}
+    if cache:
+        options["cache"] = cache if cache is True else os.fspath(cache)
+    return Lens(nlp, options)

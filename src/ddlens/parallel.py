@@ -22,6 +22,7 @@ def _init_worker(options: dict[str, Any]) -> None:
         config=options.get("config"),
         spacy_model=options.get("spacy_model"),
         max_bytes=options.get("max_bytes", 10 * 1024 * 1024),
+        cache=options.get("cache"),
     )
 
 

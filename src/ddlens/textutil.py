@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import bisect
-
+import numpy as np
+from spacy.attrs import IDX
 from spacy.tokens import Doc, Span
 
+_KEY = ("ddlens", "token_starts")
 
-def token_starts(doc: Doc) -> list[int]:
-    """Character offset of every token (cached on the Doc's user_data)."""
-    key = ("ddlens", "token_starts")
-    starts = doc.user_data.get(key)
+
+def token_starts(doc: Doc) -> np.ndarray:
+    """Character offset of every token, as a numpy array (cached on the Doc)."""
+    starts = doc.user_data.get(_KEY)
     if starts is None or len(starts) != len(doc):
-        starts = [t.idx for t in doc]
-        doc.user_data[key] = starts
+        starts = doc.to_array(IDX) if len(doc) else np.zeros(0, dtype=np.uint64)
+        doc.user_data[_KEY] = starts
     return starts
 
 
 def token_index_at(doc: Doc, char_offset: int) -> int:
     """Index of the token that holds (or starts nearest before) a character offset."""
-    if not len(doc):
+    n = len(doc)
+    if not n:
         return 0
-    i = bisect.bisect_right(token_starts(doc), char_offset) - 1
-    return min(max(i, 0), len(doc) - 1)
+    i = int(np.searchsorted(token_starts(doc), char_offset, side="right")) - 1
+    return min(max(i, 0), n - 1)
 
 
 def sentence_at(doc: Doc, char_offset: int) -> Span | None:
