@@ -1,0 +1,141 @@
+"""Speed and scale of the full ddlens pipeline (issue 8). Not part of the test run.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--corpus ../shared/corpora/18f-blog] [--posts 10000]
+
+Reports, in one run:
+- words/s of the full analysis (all default components, no cache, one job), reading files
+  included, and of ``spacy.blank("en")`` alone over the same plain texts (the floor);
+- the speed-up of 2 worker processes over 1;
+- the speed-up of a warm cache over a cold one (in-process, excluding start-up);
+- peak RSS of ``ddlens analyze --format jsonl`` over generated folders of 1,000 and N posts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def words_of(results: list) -> int:
+    return sum(r.words for r in results if getattr(r, "ok", False))
+
+
+def time_analysis(paths: list[Path], n_process: int = 1, cache: str | None = None) -> tuple[float, list]:
+    import ddlens
+
+    lens = ddlens.load(cache=cache) if cache else ddlens.load()
+    list(lens.analyze_many(paths[:3]))  # warm up lazily built matchers/models
+    t = time.perf_counter()
+    out = list(lens.analyze_many(paths, n_process=n_process))
+    return time.perf_counter() - t, out
+
+
+def time_blank(texts: list[str]) -> float:
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.max_length = 2**30
+    list(nlp.pipe(texts[:3]))
+    t = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=64):
+        pass
+    return time.perf_counter() - t
+
+
+def generate_folder(dest: Path, n: int, seed: int = 0) -> None:
+    """Posts made by shuffling paragraphs of the project's own corpus (no shared text)."""
+    rng = random.Random(seed)
+    paras: list[str] = []
+    for p in sorted((ROOT / "corpora" / "posts").glob("*.md")):
+        body = p.read_text(encoding="utf-8").split("\n---\n", 1)[-1]
+        paras.extend(x for x in body.split("\n\n") if len(x) > 80)
+    if not paras:
+        paras = ["Digital public goods help ministries reuse what works. [More](https://example.org)."]
+    dest.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        body = "\n\n".join(rng.choice(paras) for _ in range(rng.randint(3, 12)))
+        day = f"20{10 + i % 14:02d}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        (dest / f"{day}-generated-{i:05d}.md").write_text(
+            f"---\ntitle: Generated post {i}\ndate: {day}\ntags: [generated, t{i % 17}]\n---\n{body}\n", encoding="utf-8"
+        )
+
+
+def peak_rss_mb(folder: Path) -> float:
+    """Peak RSS of one `ddlens analyze` process streaming jsonl to /dev/null."""
+    code = (
+        "import resource, sys; from ddlens.cli import main; sys.argv=['ddlens','analyze',sys.argv[1],'-f','jsonl',"
+        "'--no-cache','-o',__import__('os').devnull];\n"
+        "try:\n main()\nexcept SystemExit:\n pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024  # Linux: KiB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpora" / "18f-blog"))
+    ap.add_argument("--posts", type=int, default=10_000, help="size of the generated folder for memory")
+    ap.add_argument("--skip-memory", action="store_true")
+    args = ap.parse_args()
+
+    from ddlens import Article
+    from ddlens.files import iter_post_paths
+
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        sys.exit(f"corpus folder not found: {corpus}")
+    paths = list(iter_post_paths([corpus]))
+    texts = []
+    for p in paths:
+        try:
+            texts.append(Article.from_path(p).text)
+        except Exception:
+            pass
+
+    rows: list[tuple[str, str]] = []
+    t_full, results = time_analysis(paths)
+    words = words_of(results)
+    t_blank = time_blank(texts)
+    rows.append(("posts / words", f"{len(paths)} / {words:,}"))
+    rows.append(("full analysis, 1 job, no cache", f"{t_full:.2f} s  {words / t_full:,.0f} words/s"))
+    rows.append(('spacy.blank("en") over the same texts', f"{t_blank:.2f} s  {words / t_blank:,.0f} words/s"))
+    rows.append(("ratio full / blank (target <= 3)", f"{t_full / t_blank:.2f}"))
+
+    t_j2, _ = time_analysis(paths, n_process=2)
+    rows.append(("--jobs 2 speed-up over 1 (target >= 1.6)", f"{t_full / t_j2:.2f}x  ({t_j2:.2f} s)"))
+
+    with tempfile.TemporaryDirectory() as cache:
+        t_cold, _ = time_analysis(paths, cache=cache)
+        t_warm, _ = time_analysis(paths, cache=cache)
+    rows.append(("warm cache speed-up (target >= 20)", f"{t_cold / t_warm:.1f}x  ({t_cold:.2f} s -> {t_warm:.3f} s)"))
+
+    if not args.skip_memory:
+        with tempfile.TemporaryDirectory() as tmp:
+            small, big = Path(tmp) / "small", Path(tmp) / "big"
+            generate_folder(small, 1000)
+            generate_folder(big, args.posts)
+            rss_small = peak_rss_mb(small)
+            rss_big = peak_rss_mb(big)
+            shutil.rmtree(tmp, ignore_errors=True)
+        rows.append(("peak RSS, 1,000 posts", f"{rss_small:.0f} MB"))
+        rows.append((f"peak RSS, {args.posts:,} posts (target <= 400, within 15%)",
+                     f"{rss_big:.0f} MB  ({rss_big / rss_small:.2f}x)"))  # fmt: skip
+
+    width = max(len(k) for k, _ in rows)
+    print(f"ddlens pipeline benchmark ({os.cpu_count()} cores; {corpus})")
+    for k, v in rows:
+        print(f"  {k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()
