@@ -13,8 +13,10 @@ if TYPE_CHECKING:  # pragma: no cover
 _WORKER_LENS: "Lens | None" = None
 
 
-def _init_worker(options: dict[str, Any]) -> None:
+def _init_worker(options: dict[str, Any] | None) -> None:
     global _WORKER_LENS
+    if options is None:  # forked: the parent's Lens (models loaded, matchers built) is ours
+        return
     from .lens import load
 
     _WORKER_LENS = load(
@@ -44,8 +46,12 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def analyze_parallel(lens: "Lens", items: Iterable[Any], n_process: int, batch_size: int = 16) -> Iterator["Outcome"]:
     n = (os.cpu_count() or 1) if n_process <= 0 else n_process
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(n, initializer=_init_worker, initargs=(lens.options,)) as pool:
+    global _WORKER_LENS
+    fork = "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
+    if fork:
+        _WORKER_LENS = lens  # inherited by the forked workers: nothing is loaded twice
+    with ctx.Pool(n, initializer=_init_worker, initargs=(None if fork else lens.options,)) as pool:
         # imap keeps input order; a bounded number of batches is in flight at a time
         for results in pool.imap(_work, _batches(items, batch_size)):
             yield from results
