@@ -160,6 +160,143 @@ def schema() -> None:
     typer.echo(resources.files("ddlens").joinpath("analysis.schema.json").read_text(encoding="utf-8"), nl=False)
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    github = "github"
+    sarif = "sarif"
+    junit = "junit"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+def _codes(value: Optional[List[str]]) -> tuple[str, ...]:
+    return tuple(c.strip() for v in (value or []) for c in v.split(",") if c.strip())
+
+
+@app.command()
+def check(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Post files, folders or globs (default: the current folder)."),
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    changed_since: Optional[str] = typer.Option(
+        None, "--changed-since", metavar="REF", help="Check only posts added or modified since this git revision (untracked included)."
+    ),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run instead of the configured set (codes, names, prefixes, ALL; comma-separated)."),
+    extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", help="Rules to run in addition."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules not to run."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Use this .ddlens.toml or pyproject.toml instead of searching upward."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore configuration files."),
+    vocabulary_from: Optional[List[Path]] = typer.Option(None, "--vocabulary-from", metavar="DIR", help="Learn the tag vocabulary from the posts in DIR (DDL006)."),
+    site_root: Optional[Path] = typer.Option(None, "--site-root", metavar="DIR", help="Resolve internal links under this folder (DDL010)."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when problems are found."),
+    statistics: bool = typer.Option(False, "--statistics", help="Print the number of diagnostics per rule instead of the diagnostics."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line on stderr."),
+    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported (DDL001), not checked."),
+) -> None:
+    """Check posts for front-matter, Markdown and content problems (see `ddlens rules`).
+
+    Prints `path:line:col: CODE message` per problem. Exit code 0: no error-severity
+    problem (or none at --fail-on); 1: at least one; 2: usage error, missing path, bad
+    configuration or internal failure.
+    """
+    from .check import CheckConfigError, ConfigResolver, Overrides, all_rules, check_paths
+    from .check.model import Severity
+    from .render.diagnostics import get_check_renderer
+
+    try:
+        overrides = Overrides(
+            select=_codes(select) if select else None,
+            extend_select=_codes(extend_select),
+            ignore=_codes(ignore),
+            vocabulary_from=tuple(vocabulary_from or ()),
+            site_root=site_root,
+        )
+        for folder in (*overrides.vocabulary_from, *((site_root,) if site_root else ())):
+            if not folder.is_dir():
+                raise CheckConfigError(f"{folder}: no such folder")
+        resolver = ConfigResolver(overrides, config_file=config, isolated=isolated)
+        result = check_paths(list(paths or [Path(".")]), resolver=resolver, pattern=glob, changed_since=changed_since, max_bytes=max_bytes)
+    except CheckConfigError as exc:
+        raise fail(str(exc)) from None
+    threshold = Severity(fail_on.value)
+    rules = all_rules()
+    with open_output(output) as out:
+        if statistics:
+            counts: dict[str, int] = {}
+            for d in result.all():
+                counts[d.code] = counts.get(d.code, 0) + 1
+            for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                r = rules[code]
+                out.write(f"{n:>6}  {code}  {r.name}\n")
+        else:
+            renderer = get_check_renderer(fmt.value, out, rules=rules, fail_on=threshold)
+            for path in result.files:
+                renderer.file(path, result.diagnostics.get(path, []))
+            renderer.close()
+    for message in result.internal_errors:
+        typer.echo(f"ddlens: internal error: {message}", err=True)
+    if not quiet:
+        n_err, n_warn = result.count(Severity.ERROR), result.count(Severity.WARNING)
+        n_posts = len({d.path for d in result.all()})
+        if not result.files:
+            what = f"no posts changed since {changed_since}" if changed_since else "no posts found"
+            typer.echo(f"ddlens: {what}", err=True)
+        elif n_err or n_warn:
+            typer.echo(
+                f"ddlens: {n_err} error{'s' if n_err != 1 else ''} and {n_warn} warning{'s' if n_warn != 1 else ''} "
+                f"in {n_posts} of {len(result.files)} post{'s' if len(result.files) != 1 else ''}",
+                err=True,
+            )
+        else:
+            typer.echo(f"ddlens: {len(result.files)} post{'s' if len(result.files) != 1 else ''} checked, no problems", err=True)
+    if result.internal_errors:
+        raise typer.Exit(2)
+    if result.failed(threshold) and not exit_zero:
+        raise typer.Exit(1)
+
+
+class RulesFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("rules")
+def rules_cmd(
+    fmt: RulesFormat = typer.Option(RulesFormat.text, "--format", "-f", help="Output format."),
+) -> None:
+    """List the `ddlens check` rules: code, name, default severity, what each finds."""
+    import json
+
+    from .check import all_rules
+
+    rules = all_rules()
+    if fmt is RulesFormat.json:
+        typer.echo(json.dumps([r.to_dict() for r in rules.values()], indent=2))
+        return
+    width = max(len(r.name) for r in rules.values())
+    for r in rules.values():
+        typer.echo(f"{r.code}  {r.name:<{width}}  {r.default.value:<7}  {r.summary}")
+
+
+@app.command("rule")
+def rule_cmd(code: str = typer.Argument(..., help="A rule code (DDL004) or name (date-filename-mismatch).")) -> None:
+    """Explain one `ddlens check` rule: why it matters, how to fix it, its options."""
+    from .check import CheckConfigError, get_rule
+
+    try:
+        r = get_rule(code)
+    except CheckConfigError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(r.describe(), nl=False)
+
+
 def main() -> None:
     """Console-script entry point: usage errors exit 2, unexpected failures exit 2 with one line."""
     try:
