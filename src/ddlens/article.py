@@ -310,8 +310,8 @@ class _Renderer:
                     self.out.add(tok.content, cursor, exact=False)
                     continue
                 exact = len(tok.markup) == len(tok.content)
-                if tok.info == "escape":
-                    self.out.add(tok.content, pos + 1)
+                if tok.info == "escape":  # "\\*" -> "*", but "\\a" stays "\\a": content ends the markup
+                    self.out.add(tok.content, pos + len(tok.markup) - len(tok.content))
                 else:
                     self.out.add(tok.content, pos, exact=exact)
                 cursor = pos + len(tok.markup)
