@@ -606,6 +606,8 @@ class Article:
         sep = excerpt_separator or _coerce_str(metadata.get("excerpt_separator")) or "<!--more-->"
         body = src[split.body_offset :]
         blanked, liquid = _blank_liquid(body)
+        if "\0" in blanked:  # markdown-it reads NUL as U+FFFD; do the same so text is found in place
+            blanked = blanked.replace("\0", "\ufffd")
         full = src[: split.body_offset] + blanked
         r = _Renderer(full, split.body_offset, liquid, sep)
         try:
