@@ -177,11 +177,14 @@ def framework_case(ctx: PostContext) -> Iterator[Finding]:
         if hit:
             yield ctx.at_text(m.start(), hit)
     title = ctx.article.metadata.get("title")
-    if isinstance(title, str):
+    if isinstance(title, str) and "title" in ctx.fm.keys:
+        line = ctx.fm.line_of("title")
+        raw = ctx.source_lines[line - 1] if line <= len(ctx.source_lines) else ""
         for m in names.pattern.finditer(title):
             hit = _check_hit(names, m.group(), title, m.start(), m.end())
             if hit:
-                yield ctx.at_key("title", "in the title, " + hit, value=True)
+                at = raw.find(m.group(), ctx.fm.col_of("title") - 1)
+                yield ctx.at(line, at + 1 if at >= 0 else ctx.fm.col_of("title"), "in the title, " + hit)
 
 
 def _check_hit(names: FrameworkNames, found: str, text: str, start: int, end: int) -> str | None:

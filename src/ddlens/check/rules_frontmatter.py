@@ -260,17 +260,18 @@ topic over two tag pages. A controlled vocabulary keeps them together.
 The vocabulary is the union of `vocabulary` (a list), `vocabulary-file` (one tag a line,
 or a YAML/JSON list such as a Jekyll `_data/tags.yml`) and the tags learned from the
 posts in `vocabulary-from` folders (`--vocabulary-from DIR` on the command line). Learned
-tags come from the *other* posts: the posts being checked do not vouch for their own
-tags, so a tag used by no other post is reported. Option `min-count` raises how many
-other posts must use a tag before it counts as learned.
+tags come from the *other* posts: a post does not vouch for its own tags, so a tag no
+other post uses is reported (two new posts that share a new tag vouch for each other).
+Option `min-count` raises how many other posts must use a tag before it is learned.
 
 Fix: use the existing spelling the message suggests, or add the new tag to the vocabulary.
 """,
 )
 def unknown_tag(ctx: PostContext) -> Iterator[Finding]:
-    vocab = ctx.corpus.vocabulary_for(ctx.config, ctx.option("min_count"), ctx.option("keys"))
-    if vocab is None:
+    vocabulary = ctx.corpus.vocabulary_for(ctx.config, ctx.option("keys"))
+    if vocabulary is None:
         return
+    vocab = vocabulary.tags_for(ctx.path, ctx.option("min_count"))
     folded: dict[str, str] = {}
     for v in sorted(vocab):
         folded.setdefault(v.casefold(), v)

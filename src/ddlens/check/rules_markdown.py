@@ -180,14 +180,28 @@ def image_missing_alt(ctx: PostContext) -> Iterator[Finding]:
             yield ctx.at(img.line, img.column, f"image alt text '{_short(alt, 60)}' is a file name; describe what it shows")
 
 
-def _wraps_image(ctx: PostContext, link) -> bool:  # type: ignore[no-untyped-def]
-    """True when an empty-text link holds an image (``[![alt](src)](url)``, ``<a><img></a>``)."""
+def _hidden_content(ctx: PostContext, link) -> bool:  # type: ignore[no-untyped-def]
+    """True when an empty-text link holds something that is not text: an image
+    (``[![alt](src)](url)``, ``<a href=…><img …></a>``) or a Liquid tag (``{% image … %}``).
+    The anchor is read from the source, from the link's opening ``[`` or ``<a`` up to its
+    ``](`` or ``</a>``, across lines."""
     if not 1 <= link.line <= len(ctx.source_lines):
         return False
-    line_text = ctx.source_lines[link.line - 1]
-    end = line_text.find(link.url, link.column - 1) if link.url else -1
-    end = end if end >= 0 else len(line_text)
-    return any(img.line == link.line and link.column - 3 <= img.column <= end + 1 for img in ctx.article.images)
+    src = ctx.article.source
+    line_start = sum(len(x) + 1 for x in ctx.source_lines[: link.line - 1])
+    here = line_start + link.column - 1
+    opener = "<a" if link.kind == "html" else "["
+    start = src.rfind(opener, line_start, here + 1)
+    start = start if start >= 0 else max(line_start, here - 3)
+    closer = "</a" if link.kind == "html" else "]("
+    end = (src.lower() if link.kind == "html" else src).find(closer, start, start + 4000)
+    anchor = src[start : end if end >= 0 else here + 1]
+    if link.kind == "html" and ">" in anchor:
+        anchor = anchor[anchor.index(">") + 1 :]  # the link's content, not its href
+    if "![" in anchor or "<img" in anchor.lower() or "{%" in anchor or "{{" in anchor:
+        return True
+    last = link.line + anchor.count("\n")
+    return any(link.line <= img.line <= last for img in ctx.article.images if (img.line, img.column) >= (link.line, start - line_start))
 
 
 @rule(
@@ -222,7 +236,7 @@ def placeholder_link(ctx: PostContext) -> Iterator[Finding]:
             yield ctx.at(link.line, link.column, f"link '{_short(link.text, 40)}' points at '#', a placeholder; add the real URL")
         text = link.text.strip()
         if not text:
-            if not _wraps_image(ctx, link):
+            if not _hidden_content(ctx, link):
                 yield ctx.at(link.line, link.column, f"link to '{_short(url, 60)}' has no text; write what it links to")
         elif text.casefold().strip(" .,:;!?»›→") in placeholders:
             yield ctx.at(

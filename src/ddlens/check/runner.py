@@ -105,7 +105,7 @@ class SiteIndex:
         for base in bases:
             p = Path(os.path.normpath(base / rel)) if rel else base
             cands = [p]
-            if rel and not path.endswith("/"):
+            if rel:  # a page 'about.md' is served as /about.html or, with a permalink, /about/
                 cands += [p.with_name(p.name + ext) for ext in (".md", ".markdown", ".html")]
                 if p.suffix == ".html":
                     cands += [p.with_suffix(".md"), p.with_suffix(".markdown")]
@@ -131,7 +131,7 @@ class Corpus:
         self.universe = list(universe)
         self.displays = displays
         self.checked: dict[Path, PostSummary] = {}  # resolved path -> summary from its Article
-        self._vocab: dict[Any, frozenset[str] | None] = {}
+        self._vocab: dict[Any, Vocabulary | None] = {}
         self._sites: dict[Path, SiteIndex] = {}
 
     @staticmethod
@@ -175,35 +175,52 @@ class Corpus:
 
         return self._index(lambda s: title_key(s.title))
 
-    def vocabulary_for(self, config: CheckConfig, min_count: int, keys: Sequence[str]) -> frozenset[str] | None:
-        """Configured tags plus tags learned from ``vocabulary_from`` (checked posts excluded)."""
-        ck = (config.key, config.vocabulary, min_count, tuple(keys))
-        if ck in self._vocab:
-            return self._vocab[ck]
-        vocab: set[str] | None = set(config.vocabulary) if config.vocabulary is not None else None
+    def vocabulary_for(self, config: CheckConfig, keys: Sequence[str]) -> "Vocabulary | None":
+        """The tag vocabulary of a config: configured tags, and tag counts over the posts in
+        ``vocabulary_from`` (None when neither is configured)."""
+        ck = (config.key, config.vocabulary, tuple(keys))
+        if ck not in self._vocab:
+            self._vocab[ck] = self._build_vocabulary(config, keys)
+        return self._vocab[ck]
+
+    def _build_vocabulary(self, config: CheckConfig, keys: Sequence[str]) -> "Vocabulary | None":
+        if config.vocabulary is None and not config.vocabulary_from:
+            return None
+        counts: dict[str, int] = {}
+        own: dict[Path, frozenset[str]] = {}
         if config.vocabulary_from:
             from ..files import iter_post_paths
             from .rules_frontmatter import raw_tags
 
-            counts: dict[str, int] = {}
             for p in iter_post_paths(config.vocabulary_from):
                 k = self.key(p)
-                if k in self.checked:
-                    continue
-                md = _front_matter_only(p)
-                for t in {t for key in keys for t in raw_tags(md, key)}:
+                s = self.checked.get(k)
+                md = s.metadata if s is not None else _front_matter_only(p)
+                tags = frozenset(t for key in keys for t in raw_tags(md, key))
+                own[k] = tags
+                for t in tags:
                     counts[t] = counts.get(t, 0) + 1
-            learned = {t for t, c in counts.items() if c >= max(1, min_count)}
-            vocab = (vocab or set()) | learned
-        result = frozenset(vocab) if vocab is not None else None
-        self._vocab[ck] = result
-        return result
+        return Vocabulary(config.vocabulary or frozenset(), counts, own)
 
     def site_index(self, root: Path) -> SiteIndex:
         k = self.key(root)
         if k not in self._sites:
             self._sites[k] = SiteIndex(k)
         return self._sites[k]
+
+
+@dataclass
+class Vocabulary:
+    """Allowed tags: the configured ones, plus tags used by enough *other* posts."""
+
+    configured: frozenset[str]
+    counts: dict[str, int]  # tag -> number of posts in vocabulary-from that use it
+    own: dict[Path, frozenset[str]]  # post -> its tags (so a post does not vouch for itself)
+
+    def tags_for(self, post: Path, min_count: int) -> frozenset[str]:
+        mine = self.own.get(Corpus.key(post), frozenset())
+        learned = {t for t, c in self.counts.items() if c - (1 if t in mine else 0) >= max(1, min_count)}
+        return self.configured | learned
 
 
 @dataclass
@@ -364,10 +381,16 @@ def _analyses(posts: Sequence[_Post], analysis_rules: Sequence[Rule]) -> Iterabl
         codes = ", ".join(r.code for r in analysis_rules if r.needs in missing)
         raise CheckConfigError(f"rule {codes} needs the {', '.join(missing)} component, which this ddlens does not have")
     last = max(DEFAULT_COMPONENTS.index(n) for n in needed if n)  # type: ignore[arg-type]
-    from ..lens import load
+    components = tuple(DEFAULT_COMPONENTS[: last + 1])
+    lens = _LENSES.get(components)
+    if lens is None:
+        from ..lens import load
 
-    lens = load(components=list(DEFAULT_COMPONENTS[: last + 1]))
+        lens = _LENSES[components] = load(components=list(components))
     return lens.analyze_many([p.article for p in posts])
+
+
+_LENSES: dict[tuple[str, ...], Any] = {}  # pipelines loaded in this process, by component list
 
 
 def _diagnostics(post: _Post, sup: Suppressions, rules: dict[str, Rule]) -> list[Diagnostic]:
