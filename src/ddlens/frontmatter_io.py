@@ -71,6 +71,9 @@ def split_front_matter(text: str) -> Split:
     raise FrontMatterError("front matter is not closed: no '---' line after the opening '---'", line=1)
 
 
+_CONSTRUCT_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
+
+
 class _LimitedLoader(yaml.SafeLoader):
     """SafeLoader that refuses alias bombs and deep nesting before constructing anything."""
 
@@ -99,6 +102,21 @@ class _LimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # A tagged or out-of-range scalar (``!!int abc``, ``date: 2020-13-45``) makes the
+        # constructor raise ValueError/KeyError/...: name the value and its line instead.
+        try:
+            return super().construct_object(node, deep=deep)
+        except FrontMatterError:
+            raise
+        except _CONSTRUCT_ERRORS as exc:
+            value = str(node.value)[:60]
+            why = f" ({exc})" if isinstance(exc, ValueError) and value not in str(exc) else ""
+            raise FrontMatterError(
+                f"front matter value {value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}{why}",
+                line=node.start_mark.line + 1,
+            ) from None
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -130,9 +148,14 @@ def _needs_limits(fm: str) -> bool:
 def load_yaml(fm_text: str, first_line: int) -> dict[str, Any]:
     """Load front matter YAML safely; errors carry the 1-based source line."""
     try:
-        if _FastLoader is not None and not _needs_limits(fm_text):
-            data = yaml.load(fm_text, Loader=_FastLoader)  # noqa: S506 - CSafeLoader is safe
-        else:
+        data = None
+        fast = _FastLoader is not None and not _needs_limits(fm_text)
+        if fast:
+            try:
+                data = yaml.load(fm_text, Loader=_FastLoader)  # noqa: S506 - CSafeLoader is safe
+            except _CONSTRUCT_ERRORS:  # a value that cannot be built: the careful loader says where
+                fast = False
+        if not fast:
             loader = _LimitedLoader(fm_text)
             try:
                 node = loader.get_single_node()
