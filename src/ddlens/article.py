@@ -251,6 +251,11 @@ class _Renderer:
             return url
         return _LIQUID_RUN.sub(lambda m: self.liquid[ord(m.group()[0]) - _LIQUID_FIRST], url)
 
+    @staticmethod
+    def prose(s: str) -> str:
+        """Text with Liquid placeholders dropped, as in the plain text."""
+        return _PLACEHOLDER_CHARS.sub("", s) if s else s
+
     # -- walking ----------------------------------------------------------------------
     def render(self, tokens: list[Token]) -> None:
         heading_level = 0
@@ -362,7 +367,7 @@ class _Renderer:
                 bang = self.src.find("![", cursor, end)
                 pos = bang if bang >= 0 else cursor
                 line, col = self.line_col(pos)
-                self.images.append(Image(alt=tok.content, src=self.restore(src_attr), line=line, column=col))
+                self.images.append(Image(alt=self.prose(tok.content), src=self.restore(src_attr), line=line, column=col))
                 after = self._find(src_attr, pos, end) if src_attr else -1
                 cursor = after + len(src_attr) if after >= 0 else max(cursor, pos + 2)
             elif t == "html_inline":
@@ -432,7 +437,7 @@ class _Renderer:
                     link_stack.append({"href": value, "text_start": self.out.length, "src": pos, "kind": "html"})
                 elif kind == "img":
                     line, col = self.line_col(pos)
-                    self.images.append(Image(value[0], self.restore(value[1]), line, col))
+                    self.images.append(Image(self.prose(value[0]), self.restore(value[1]), line, col))
 
     def html(self, tok: Token) -> None:
         start, _ = self.block_span(tok)
@@ -475,7 +480,7 @@ class _Renderer:
                 )
             elif kind == "img":
                 line, c = self.line_col(off)
-                self.images.append(Image(value[0], self.restore(value[1]), line, c))
+                self.images.append(Image(self.prose(value[0]), self.restore(value[1]), line, c))
         self.out.separate(start)
 
 
