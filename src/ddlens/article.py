@@ -394,9 +394,14 @@ class _Renderer:
             if len(url) <= len("https://"):
                 continue
             line, col = self.line_col(src_pos + m.start())
-            self.links.append(
-                Link(url, url, line, col, text_start + m.start(), text_start + m.start() + len(url), "bare")
-            )
+            start, stop = m.start(), m.start() + len(url)
+            text = url
+            if _PLACEHOLDER_CHARS.search(content, 0, stop):  # Liquid: kept in the URL, not in the text
+                text = self.prose(url)
+                start -= sum(len(p) for p in _PLACEHOLDER_CHARS.findall(content, 0, start))  # dropped before it
+                stop = start + len(text)
+                url = self.restore(url)
+            self.links.append(Link(text, url, line, col, text_start + start, text_start + stop, "bare"))
 
     def html_inline(self, tok: Token, cursor: int, end: int, link_stack: list[dict[str, Any]]) -> None:
         content = tok.content.strip()
