@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import html
 import os
 import re
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ _LIQUID_FIRST = 0xF0000  # plane-15 private use: one code point per Liquid tag (
 _LIQUID_FILL = "\ue000"
 _LIQUID_RUN = re.compile("[\U000f0000-\U000ffffd]\ue000*")
 _PLACEHOLDER_CHARS = re.compile("[\U000f0000-\U000ffffd\ue000]+")
+_CHARREF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][-.a-zA-Z0-9]*);?")
 _BLOCK_SEP = "\n\n"
 _INLINE_BLOCKS = {"paragraph_open", "heading_open", "th_open", "td_open"}
 
@@ -185,7 +187,7 @@ class _HTMLText(HTMLParser):
     """Text, links and images of an HTML fragment, with (line, col) of each data run."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=False)  # references come apart from the text: exact offsets
         self.items: list[tuple[str, Any, tuple[int, int]]] = []
         self._skip = 0
 
@@ -214,6 +216,12 @@ class _HTMLText(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skip and data:
             self.items.append(("data", data, self.getpos()))
+
+    def handle_entityref(self, name: str) -> None:
+        if not self._skip:
+            self.items.append(("ref", None, self.getpos()))
+
+    handle_charref = handle_entityref
 
 
 class _Renderer:
@@ -471,6 +479,11 @@ class _Renderer:
                     self.out.add_clean(text, off)
                 else:
                     self.out.add(_PLACEHOLDER_CHARS.sub("", text), off, exact=False)
+            elif kind == "ref":
+                m = _CHARREF.match(self.src, off)
+                if m:
+                    text = html.unescape(m.group())
+                    self.out.add(self.prose(text), off, exact=text == m.group())
             elif kind == "break":
                 if self.out.length and not self.out.parts[-1].endswith("\n"):
                     self.out.add("\n", off, exact=False)
