@@ -267,11 +267,14 @@ class _Renderer:
     # -- walking ----------------------------------------------------------------------
     def render(self, tokens: list[Token]) -> None:
         heading_level = 0
+        row_cursor = -1  # cells of a table row share its source line: search each after the last
         for i, tok in enumerate(tokens):
             t = tok.type
             if t == "inline":
                 start, end = self.block_span(tok)
-                if heading_level:
+                if i and tokens[i - 1].type in ("th_open", "td_open"):
+                    row_cursor = self.inline(tok.children or [], max(start, row_cursor), end)
+                elif heading_level:
                     text_start = self.out.length
                     self.inline(tok.children or [], start, end)
                     text = self.out.text_since(text_start).strip()
@@ -286,6 +289,7 @@ class _Renderer:
                 self.out.separate(self.block_span(tok)[0])
             elif t in ("paragraph_open", "tr_open", "blockquote_open", "list_item_open"):
                 self.out.separate(self.block_span(tok)[0])
+                row_cursor = -1
             elif t in ("th_open", "td_open"):
                 if tokens[i - 1].type not in ("tr_open",):
                     self.out.add(" | ", self.out.seg_src[-1] if self.out.seg_src else self.body_offset, exact=False)
@@ -299,7 +303,8 @@ class _Renderer:
             return -1
         return self.src.find(needle, cursor, end)
 
-    def inline(self, children: list[Token], start: int, end: int) -> None:
+    def inline(self, children: list[Token], start: int, end: int) -> int:
+        """Render one inline token's children; returns the source offset reached."""
         cursor = start
         link_stack: list[dict[str, Any]] = []
         for tok in children:
@@ -383,6 +388,7 @@ class _Renderer:
                 pos = self._find(tok.content, cursor, end)
                 if pos >= 0:
                     cursor = pos + len(tok.content)
+        return cursor
 
     def first_src_at(self, text_offset: int) -> int | None:
         i = bisect.bisect_right(self.out.seg_text, text_offset) - 1
