@@ -31,8 +31,9 @@ _JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
 _URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]{1,2048}")
 _LIQUID_FIRST = 0xF0000  # plane-15 private use: one code point per Liquid tag (index encoded)
 _LIQUID_FILL = "\ue000"
-_LIQUID_RUN = re.compile("[\U000f0000-\U000ffffd]\ue000*")
+_LIQUID_MARK = re.compile("[\U000f0000-\U000ffffd]")
 _PLACEHOLDER_CHARS = re.compile("[\U000f0000-\U000ffffd\ue000]+")
+_UNSAFE = re.compile("[\0\ue000\U000f0000-\U000ffffd]")
 _CHARREF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][-.a-zA-Z0-9]*);?")
 _BLOCK_SEP = "\n\n"
 _INLINE_BLOCKS = {"paragraph_open", "heading_open", "th_open", "td_open"}
@@ -98,6 +99,11 @@ def _md() -> MarkdownIt:
 _MD = _md()
 
 
+def _blank_tag(tag: str, marker: str) -> str:
+    """The placeholder of one Liquid tag: its marker, then fill characters, newlines kept."""
+    return "".join("\n" if ch == "\n" else (marker if i == 0 else _LIQUID_FILL) for i, ch in enumerate(tag))
+
+
 def _blank_liquid(body: str) -> tuple[str, list[str]]:
     """Replace ``{% … %}`` and ``{{ … }}`` by same-length placeholders (newlines kept)."""
     if "{%" not in body and "{{" not in body:
@@ -123,9 +129,8 @@ def _blank_liquid(body: str) -> tuple[str, list[str]]:
             break
         marker = chr(_LIQUID_FIRST + len(tags))
         tags.append(tag)
-        filled = "".join("\n" if ch == "\n" else (marker if i == 0 else _LIQUID_FILL) for i, ch in enumerate(tag))
         out.append(body[pos:start])
-        out.append(filled)
+        out.append(_blank_tag(tag, marker))
         pos = end
     out.append(body[pos:])
     return "".join(out), tags
@@ -255,9 +260,22 @@ class _Renderer:
         return start, end
 
     def restore(self, url: str) -> str:
-        if not self.liquid or not _LIQUID_RUN.search(url):
+        """``url`` with its Liquid placeholders turned back into the tags (anything else
+        that looks like one, e.g. decoded from ``&#xE000;``, becomes U+FFFD)."""
+        if not _PLACEHOLDER_CHARS.search(url):
             return url
-        return _LIQUID_RUN.sub(lambda m: self.liquid[ord(m.group()[0]) - _LIQUID_FIRST], url)
+        out: list[str] = []
+        pos = 0
+        for m in _LIQUID_MARK.finditer(url):
+            i = ord(m.group()) - _LIQUID_FIRST
+            if m.start() < pos or i >= len(self.liquid):
+                continue
+            tag = self.liquid[i]
+            if url.startswith(_blank_tag(tag, m.group()), m.start()):
+                out += (url[pos : m.start()], tag)
+                pos = m.start() + len(tag)
+        out.append(url[pos:])
+        return _PLACEHOLDER_CHARS.sub("\ufffd", "".join(out))
 
     @staticmethod
     def prose(s: str) -> str:
@@ -330,6 +348,8 @@ class _Renderer:
                 exact = len(tok.markup) == len(tok.content)
                 if tok.info == "escape":  # "\\*" -> "*", but "\\a" stays "\\a": content ends the markup
                     self.out.add(tok.content, pos + len(tok.markup) - len(tok.content))
+                elif _PLACEHOLDER_CHARS.match(tok.content):  # &#xE000; must not pass for Liquid
+                    self.out.add("\ufffd", pos, exact=False)
                 else:
                     self.out.add(tok.content, pos, exact=exact)
                 cursor = pos + len(tok.markup)
@@ -489,7 +509,7 @@ class _Renderer:
                 m = _CHARREF.match(self.src, off)
                 if m:
                     text = html.unescape(m.group())
-                    self.out.add(self.prose(text), off, exact=text == m.group())
+                    self.out.add(_PLACEHOLDER_CHARS.sub("\ufffd", text), off, exact=text == m.group())
             elif kind == "break":
                 if self.out.length and not self.out.parts[-1].endswith("\n"):
                     self.out.add("\n", off, exact=False)
@@ -634,9 +654,11 @@ class Article:
         src = text[1:] if split.has_bom else text
         sep = excerpt_separator or _coerce_str(metadata.get("excerpt_separator")) or "<!--more-->"
         body = src[split.body_offset :]
+        if _UNSAFE.search(body):
+            # markdown-it reads NUL as U+FFFD: do the same so text is found in place; and
+            # private-use characters we use as Liquid placeholders must not come from the post.
+            body = _UNSAFE.sub("\ufffd", body)
         blanked, liquid = _blank_liquid(body)
-        if "\0" in blanked:  # markdown-it reads NUL as U+FFFD; do the same so text is found in place
-            blanked = blanked.replace("\0", "\ufffd")
         full = src[: split.body_offset] + blanked
         r = _Renderer(full, split.body_offset, liquid, sep)
         try:
