@@ -411,3 +411,11 @@ def test_github_actions_example_is_valid_and_runs(root: Path, tmp_path: Path):
     r = cli(*argv[1:], cwd=repo)
     assert r.exit_code == 1
     assert r.stdout.startswith("::error file=_posts/2019-01-17-error.md,line=6,col=18,title=DDL009::")
+
+
+def test_docs_list_every_rule_as_the_registry_does(root: Path):
+    from ddlens.check import all_rules
+
+    doc = (root / "docs" / "check.md").read_text(encoding="utf-8")
+    for code, r in all_rules().items():
+        assert f"| {code} | `{r.name}` | {r.default.value} | {r.summary}" in doc, code
