@@ -332,8 +332,8 @@ class _Renderer:
                 if not content:
                     continue
                 pos = self._find(content, cursor, end)
-                if pos < 0:
-                    self.out.add(_PLACEHOLDER_CHARS.sub("", content), cursor, exact=False)
+                if pos < 0:  # rewritten by markdown-it: a table cell's "\|", a code span's line ends
+                    cursor = self.add_aligned(content, cursor, end)
                     continue
                 text_start = self.out.length
                 self.out.add_clean(content, pos)
@@ -408,6 +408,25 @@ class _Renderer:
                 pos = self._find(tok.content, cursor, end)
                 if pos >= 0:
                     cursor = pos + len(tok.content)
+        return cursor
+
+    def add_aligned(self, content: str, cursor: int, end: int) -> int:
+        """Add text that is not verbatim in the source, each character mapped to where it
+        stands (a space may stand for a line end; skipped markup such as a backslash or a
+        quote prefix is passed over). Returns the source offset reached."""
+        src = self.src
+        for c in content:
+            if _PLACEHOLDER_CHARS.match(c):
+                q = cursor if cursor < end and src[cursor] == c else -1
+            elif cursor < end and (src[cursor] == c or (c == " " and src[cursor] == "\n")):
+                q = cursor
+            else:
+                q = src.find(c, cursor, min(end, cursor + 40))
+            if q < 0:
+                self.out.add(self.prose(c), cursor, exact=False)
+            else:
+                self.out.add(self.prose(c), q)
+                cursor = q + 1
         return cursor
 
     def first_src_at(self, text_offset: int) -> int | None:
