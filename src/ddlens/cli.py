@@ -180,16 +180,16 @@ def _codes(value: Optional[List[str]]) -> tuple[str, ...]:
 
 @app.command()
 def check(
-    paths: Optional[List[Path]] = typer.Argument(None, help="Post files, folders or globs (default: the current folder)."),
+    paths: List[Path] = typer.Argument(..., metavar="PATH", help="Post files, folders (walked for *.md and *.markdown) or globs."),
     fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
     changed_since: Optional[str] = typer.Option(
         None, "--changed-since", metavar="REF", help="Check only posts added or modified since this git revision (untracked included)."
     ),
-    select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run instead of the configured set (codes, names, prefixes, ALL; comma-separated)."),
-    extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", help="Rules to run in addition."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules not to run."),
+    select: Optional[List[str]] = typer.Option(None, "--select", metavar="CODES", help="Rules to run instead of the configured set (codes, names, prefixes, ALL; comma-separated)."),
+    extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", metavar="CODES", help="Rules to run in addition."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", metavar="CODES", help="Rules not to run."),
     config: Optional[Path] = typer.Option(None, "--config", help="Use this .ddlens.toml or pyproject.toml instead of searching upward."),
     isolated: bool = typer.Option(False, "--isolated", help="Ignore configuration files."),
     vocabulary_from: Optional[List[Path]] = typer.Option(None, "--vocabulary-from", metavar="DIR", help="Learn the tag vocabulary from the posts in DIR (DDL006)."),
@@ -222,7 +222,7 @@ def check(
             if not folder.is_dir():
                 raise CheckConfigError(f"{folder}: no such folder")
         resolver = ConfigResolver(overrides, config_file=config, isolated=isolated)
-        result = check_paths(list(paths or [Path(".")]), resolver=resolver, pattern=glob, changed_since=changed_since, max_bytes=max_bytes)
+        result = check_paths(list(paths), resolver=resolver, pattern=glob, changed_since=changed_since, max_bytes=max_bytes)
     except CheckConfigError as exc:
         raise fail(str(exc)) from None
     threshold = Severity(fail_on.value)
