@@ -1,49 +1,1147 @@
-"""``ddlens_sources``: the sources a post cites.
+"""``ddlens_sources``: the sources a post cites, as one list.
 
-Every hyperlink of the post's Article becomes a ``kind: "link"`` source with its sentence
-and line.
+Two kinds of evidence, merged:
+
+- **links**: every hyperlink of the post's Article (not images, not ``#anchors``), typed by
+  :class:`ddlens.domains.DomainTable` (registered domain and ``source_type`` from data in
+  ``models/``; relative URLs and configured site domains are ``internal``);
+- **attributions**: prose cues ("according to X", "as X wrote", "a 2019 GSMA report",
+  "in his book, *Title*, X", "“…,” said X" …) from ``models/attribution-patterns.yaml``.
+  A spaCy ``Matcher`` finds the fixed cue words; names and titles are read by a bounded,
+  linear scanner from capitalisation and punctuation, from a link anchored exactly on the
+  name, or — when the pipeline has an entity recogniser (``--spacy-model``) — from its
+  PERSON / ORG / WORK_OF_ART entities. Nothing can backtrack: each cue costs at most
+  ``max_name_tokens`` steps.
+
+An attribution and a link anchored on the same phrase (else the nearest one in the same
+sentence) become one source, ``kind: "attribution"``, with both a name and a URL.
+
+Config (``ddlens.load(config={"ddlens_sources": {...}})``):
+``site_domains`` (hosts whose links are internal), ``patterns`` / ``domains`` (paths to
+your own data files), ``entity_labels``, ``max_name_tokens``.
 """
 
 from __future__ import annotations
 
+import bisect
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import yaml
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
 
 from ..analysis import Source
-from ..extensions import register_extensions
-from ..textutil import clean_sentence, sentence_at
+from ..domains import DomainTable, LinkInfo, normalise_site_domain
+from ..extensions import line_of, register_extensions
+from ..resources import model_path
+
+__all__ = ["SourceFinder", "AttributionPatterns", "Pattern", "make_sources"]
+
+DEFAULT_ENTITY_LABELS = ("PERSON", "ORG", "WORK_OF_ART")
+# entity labels that say a capitalised run is not a source (a place, a date, a number …)
+_NOT_SOURCE_LABELS = frozenset({"GPE", "LOC", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_CONFIRMS = frozenset({"quote", "year", "link", "link_sentence", "verb_after", "multiword"})
+_SLOTS = frozenset({"name", "title", "marked_title"})
+_QUOTE_CHARS = '"“”«»'
+_OPEN_QUOTES = {"“": "”", '"': '"', "‘": "’", "«": "»", "'": "'"}
+_EMPHASIS = "*_"
+_STRIP = " \t\n,.;:!?()[]“”\"'‘’*_"
+_TITLE_SMALL = frozenset("a an the of in on for to and by with at from is are or vs versus".split())
+_TITLE_LEADS = frozenset({",", ":", "the", "titled", "entitled", "called", "—", "-", "it", "in"})
+_MAX_TITLE_TOKENS = 40
+_MAX_APPOSITIVE = 18
+_APPOSITIVE_STOP = frozenset({".", ";", ":", "!", "?", "“", "”", '"'})
+# a left-scan name right after one of these is an object or a place, not who is speaking
+_NOT_SUBJECT_BEFORE = frozenset("in at from near to for with on across around outside inside within into".split())
+_POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
+_LONG_SENTENCE = 1000
+_YEAR_MIN, _YEAR_MAX = 1800, 2099
+_WORK_NOUNS = frozenset("essay article book paper guide review study report piece post blog chapter".split())
+
+
+# -- the pattern data ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    order: int
+    left: tuple[dict[str, Any], ...]
+    right: tuple[dict[str, Any], ...]
+    slots: tuple[str, ...] = ("name",)
+    confirm: frozenset[str] = frozenset()
+    reject_places: bool = False
+    title_after: str | None = None  # None | "marked" | "plain"
+    requires_title: bool = False
+    title_before: str | None = None  # None | "required" | "optional"
+    appositive: bool = False
+    lowercase_anchor: bool = False
+    object_ok: bool = False  # a left-scan name may follow a preposition ("from IDEO.org's …")
+    venue: bool = False  # the name is where a work appeared ("a piece in the Harvard Business Review")
+
+
+@dataclass(frozen=True)
+class AttributionPatterns:
+    """The contents of ``attribution-patterns.yaml``: patterns and the word lists they use."""
+
+    patterns: tuple[Pattern, ...]
+    verbs: frozenset[str]
+    not_names: frozenset[str]
+    connectors: frozenset[str]
+    places: frozenset[str]
+    title_words: frozenset[str] = frozenset()
+    modifier_heads: frozenset[str] = frozenset()
+    name_heads: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "AttributionPatterns":
+        return _load_patterns(str(path or model_path("attribution-patterns.yaml")))
+
+
+def _lower_set(items: Iterable[Any]) -> frozenset[str]:
+    return frozenset(str(x).lower() for x in items)
+
+
+_PATTERN_KEYS = frozenset(
+    "id doc left right slots confirm reject_places title_after requires_title title_before appositive "
+    "lowercase_anchor object_ok venue".split()
+)
+
+
+def _title_before_mode(value: Any, where: str) -> str | None:
+    if value in (None, False):
+        return None
+    if value is True or value == "required":
+        return "required"
+    if value == "optional":
+        return "optional"
+    raise ValueError(f"{where}: title_before must be required or optional")
+
+
+@lru_cache(maxsize=8)
+def _load_patterns(path: str) -> AttributionPatterns:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    vocab = data.get("vocab") or {}
+    out: list[Pattern] = []
+    seen: set[str] = set()
+    for order, raw in enumerate(data.get("patterns") or []):
+        where = f"{path}: patterns[{order}]"
+        if not isinstance(raw, dict) or not raw.get("id"):
+            raise ValueError(f"{where}: each pattern needs an id")
+        pid = str(raw["id"])
+        where = f"{where} ({pid})"
+        if pid in seen:
+            raise ValueError(f"{where}: duplicate pattern id")
+        seen.add(pid)
+        unknown = set(raw) - _PATTERN_KEYS
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}")
+        left = tuple(raw.get("left") or ())
+        right = tuple(raw.get("right") or ())
+        slots = tuple(raw.get("slots") or ("name",))
+        confirm = frozenset(raw.get("confirm") or ())
+        title_after = raw.get("title_after")
+        if title_after is True:
+            title_after = "marked"
+        if not left and not right:
+            raise ValueError(f"{where}: needs a left or a right part")
+        if set(slots) - _SLOTS:
+            raise ValueError(f"{where}: unknown slot(s) {sorted(set(slots) - _SLOTS)}")
+        if not left and slots != ("name",):
+            raise ValueError(f"{where}: without a left part the only slot can be a name")
+        if confirm - _CONFIRMS:
+            raise ValueError(f"{where}: unknown confirm value(s) {sorted(confirm - _CONFIRMS)}")
+        if title_after not in (None, False, "marked", "plain"):
+            raise ValueError(f"{where}: title_after must be marked or plain")
+        for tok in left + right:
+            if not isinstance(tok, dict) or not tok:
+                raise ValueError(f"{where}: each token pattern must be a non-empty mapping")
+            if str(tok.get("OP", "?")) not in ("?", "!", "1"):
+                # unbounded operators (*, +, {n,}) are what lets a pattern run away on long input
+                raise ValueError(f"{where}: only the '?' and '!' operators are allowed")
+        out.append(
+            Pattern(
+                id=pid,
+                order=order,
+                left=left,
+                right=right,
+                slots=slots,
+                confirm=confirm,
+                reject_places=bool(raw.get("reject_places", False)),
+                title_after=title_after or None,
+                requires_title=bool(raw.get("requires_title", False)),
+                title_before=_title_before_mode(raw.get("title_before"), where),
+                appositive=bool(raw.get("appositive", False)),
+                lowercase_anchor=bool(raw.get("lowercase_anchor", False)),
+                object_ok=bool(raw.get("object_ok", False)),
+                venue=bool(raw.get("venue", False)),
+            )
+        )
+    return AttributionPatterns(
+        patterns=tuple(out),
+        verbs=_lower_set(vocab.get("verbs") or ()),
+        not_names=frozenset(str(x) for x in data.get("not_names") or ()),
+        connectors=_lower_set(data.get("connectors") or ()),
+        places=frozenset(str(x) for x in data.get("places") or ()),
+        title_words=_lower_set(data.get("title_words") or ()),
+        modifier_heads=_lower_set(data.get("modifier_heads") or ()),
+        name_heads=_lower_set(data.get("name_heads") or ()),
+    )
+
+
+# -- per-document helpers ------------------------------------------------------------------
+
+
+@dataclass
+class _NameHit:
+    start: int  # token span of the name
+    end: int
+    text: str
+    quality: int  # 3 entity, 2 capitalised / capitalised link anchor, 1 lower-case link anchor
+
+
+@dataclass
+class _Candidate:
+    pattern: Pattern
+    start: int  # token span of the whole cue
+    end: int
+    name: _NameHit
+    title: str | None = None
+    year: int | None = None
+    work_only: bool = False  # the "name" is the work itself (no author found on the cue)
+    venue: bool = False  # the "name" is where a work appeared (dropped if the sentence names an author)
+    year_skip: tuple[int, int] | None = None  # a descriptive appositive ("who directed it until 2019")
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        return (not self.work_only, self.name.quality, self.end - self.start, -self.pattern.order)
+
+
+@dataclass
+class _LinkRef:
+    index: int
+    start_char: int
+    end_char: int
+    tok_start: int
+    tok_end: int
+    text: str
+    line: int
+    info: LinkInfo
+    used: bool = False
+
+
+@dataclass
+class _DocState:
+    """What the scanners need to know about one Doc, computed once."""
+
+    doc: Doc
+    sent_starts: list[int]
+    links: list[_LinkRef]
+    link_at_start: dict[int, _LinkRef] = field(default_factory=dict)
+    link_at_end: dict[int, _LinkRef] = field(default_factory=dict)
+    ent_at_start: dict[int, Span] = field(default_factory=dict)
+    ent_at_end: dict[int, Span] = field(default_factory=dict)
+    other_ents: dict[tuple[int, int], str] = field(default_factory=dict)
+    quote_cache: dict[int, bool] = field(default_factory=dict)
+    lower_words: set[str] | None = None
+
+    def sentence_index(self, i: int) -> int:
+        return bisect.bisect_right(self.sent_starts, i) - 1
+
+    def sentence_bounds(self, i: int) -> tuple[int, int]:
+        k = self.sentence_index(i)
+        end = self.sent_starts[k + 1] if k + 1 < len(self.sent_starts) else len(self.doc)
+        return self.sent_starts[k], end
+
+    def has_quote(self, i: int) -> bool:
+        k = self.sentence_index(i)
+        got = self.quote_cache.get(k)
+        if got is None:
+            s, e = self.sentence_bounds(i)
+            text = self.doc.text[self.doc[s].idx : _char_end(self.doc, e)]
+            got = any(q in text for q in _QUOTE_CHARS)
+            self.quote_cache[k] = got
+        return got
+
+    def used_lowercase(self, word: str) -> bool:
+        """Whether ``word`` occurs in lower case somewhere in the doc (so it is a common word)."""
+        if self.lower_words is None:
+            self.lower_words = {t.text for t in self.doc if t.text[:1].islower()}
+        return word.lower() in self.lower_words
+
+
+def _char_end(doc: Doc, tok_end: int) -> int:
+    """Character offset just after token ``tok_end - 1`` (0 for an empty span at 0)."""
+    if tok_end <= 0:
+        return 0
+    t = doc[tok_end - 1]
+    return t.idx + len(t.text)
+
+
+def _sentence_starts(doc: Doc) -> list[int]:
+    if not len(doc) or not doc.has_annotation("SENT_START"):
+        return [0]
+    starts = [i for i, v in enumerate(doc.to_array("SENT_START").tolist()) if v == 1]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    return starts
+
+
+def _is_cap(text: str) -> bool:
+    if not text:
+        return False
+    c = text[0]
+    if c.isupper():
+        return True
+    if c.isdigit():
+        return any(ch.isupper() for ch in text) and any(ch.isalpha() for ch in text)  # 18F
+    if c.islower():
+        return text.isalnum() and any(ch.isupper() for ch in text[1:])  # iHub, mySociety
+    return False
+
+
+def _year_of(doc: Doc, start: int, end: int) -> int | None:
+    for t in doc[start:end]:
+        if len(t.text) == 4 and t.text.isdigit():
+            y = int(t.text)
+            if _YEAR_MIN <= y <= _YEAR_MAX:
+                return y
+    return None
+
+
+# -- the component ----------------------------------------------------------------------------
 
 
 class SourceFinder:
-    def __init__(self, name: str = "ddlens_sources") -> None:
+    """The ``ddlens_sources`` pipe: sets ``doc._.sources`` (a list of :class:`Source`)."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "ddlens_sources",
+        site_domains: Sequence[str] = (),
+        patterns: str | None = None,
+        domains: str | None = None,
+        entity_labels: Sequence[str] = DEFAULT_ENTITY_LABELS,
+        max_name_tokens: int = 16,
+    ) -> None:
         self.name = name
         register_extensions()
+        self.site_domains = tuple(d for d in (normalise_site_domain(s) for s in site_domains) if d)
+        self.table = DomainTable.load(domains) if domains else DomainTable.load()
+        self.patterns = AttributionPatterns.load(patterns)
+        self.entity_labels = frozenset(entity_labels)
+        self.max_name_tokens = max(1, int(max_name_tokens))
+        self.matcher = Matcher(nlp.vocab)
+        self._by_key: dict[int, tuple[Pattern, str]] = {}
+        for p in self.patterns.patterns:
+            for side, toks in (("L", p.left), ("R", p.right)):
+                if not toks:
+                    continue
+                key = f"ddlens_src_{p.order}_{side}"
+                try:
+                    self.matcher.add(key, [list(toks)])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ValueError(f"attribution pattern {p.id!r} ({side}): {exc}") from None
+                self._by_key[nlp.vocab.strings[key]] = (p, side)
 
-    def link_sources(self, doc: Doc) -> list[Source]:
+    # -- links ------------------------------------------------------------------------------
+    def _links(self, doc: Doc) -> list[_LinkRef]:
         article = doc._.article
         if article is None:
             return []
-        out: list[Source] = []
-        for link in article.links:
-            if link.url.startswith("#"):
+        starts = [t.idx for t in doc]
+        out: list[_LinkRef] = []
+        for i, link in enumerate(article.links):
+            if link.url.strip().startswith("#") or not link.url.strip():
                 continue  # in-page anchors cite nothing
-            sent = sentence_at(doc, link.start)
-            out.append(
-                Source(
-                    kind="link",
-                    text=link.text,
-                    sentence=clean_sentence(sent.text) if sent is not None else "",
-                    line=link.line,
-                    url=link.url,
-                )
-            )
+            ts = bisect.bisect_left(starts, link.start)
+            te = bisect.bisect_left(starts, link.end)
+            info = self.table.classify(link.url, self.site_domains)
+            out.append(_LinkRef(i, link.start, link.end, ts, te, link.text, link.line, info))
         return out
 
+    def _state(self, doc: Doc) -> _DocState:
+        st = _DocState(doc=doc, sent_starts=_sentence_starts(doc), links=self._links(doc))
+        for ref in st.links:
+            if ref.tok_start < ref.tok_end:
+                st.link_at_start.setdefault(ref.tok_start, ref)
+                st.link_at_end.setdefault(ref.tok_end, ref)
+        for ent in doc.ents:
+            if ent.label_ in self.entity_labels:
+                st.ent_at_start.setdefault(ent.start, ent)
+                st.ent_at_end.setdefault(ent.end, ent)
+            elif ent.label_ in _NOT_SOURCE_LABELS:
+                st.other_ents[(ent.start, ent.end)] = ent.label_
+        return st
+
+    # -- names ------------------------------------------------------------------------------
+    def _anchor_name(self, st: _DocState, ref: _LinkRef, start: int, end: int, lowercase_ok: bool) -> _NameHit | None:
+        doc = st.doc
+        while start < end and doc[start].lower_ == "the":
+            start += 1
+        while end > start and not doc[end - 1].text.strip(_STRIP):
+            end -= 1
+        if start >= end or end - start > 2 * self.max_name_tokens:
+            return None
+        text = doc[start:end].text.strip(_STRIP)
+        if not text or text in self.patterns.not_names:
+            return None
+        capitalised = _is_cap(text.lstrip("([{"))
+        if not capitalised and not lowercase_ok:
+            return None
+        return _NameHit(start, end, text, 2 if capitalised else 1)
+
+    def _name_token(self, st: _DocState, k: int) -> bool:
+        return _is_cap(st.doc[k].text)
+
+    def _trim(self, st: _DocState, start: int, end: int, left_scan: bool) -> tuple[int, int]:
+        doc = st.doc
+        conn = self.patterns.connectors
+        not_names = self.patterns.not_names
+        while start < end:
+            t = doc[start].text
+            if t in not_names or t.lower() in conn:
+                start += 1
+                continue
+            # a capitalised word opening a sentence may be a common word ("Governments argue")
+            if left_scan and start == st.sentence_bounds(start)[0] and end - start > 0 and st.used_lowercase(t):
+                start += 1
+                continue
+            break
+        while end > start and doc[end - 1].text.lower() in conn:
+            end -= 1
+        return start, end
+
+    def _cap_name(self, st: _DocState, start: int, end: int) -> _NameHit | None:
+        if start >= end:
+            return None
+        doc = st.doc
+        if all(t.text in self.patterns.not_names for t in doc[start:end]):
+            return None
+        if (start, end) in st.other_ents:
+            return None  # the entity recogniser says: a place, a date, a number
+        return _NameHit(start, end, doc[start:end].text, 2)
+
+    def _run_right(self, st: _DocState, j: int, limit: int) -> int | None:
+        """End of the capitalised run (with connectors) that starts at ``j``; None if there is
+        none or it is longer than any name (Title Case text, a 100 KB run …)."""
+        doc = st.doc
+        conn = self.patterns.connectors
+        k = j
+        last = -1
+        while k < limit:
+            t = doc[k].text
+            if self._name_token(st, k):
+                last = k
+            elif t == "-" and last == k - 1 and k + 1 < limit and doc[k + 1].text.isalnum():
+                last = k + 1  # Mensah-Bonsu, High-level
+                k += 1
+            elif not (k > j and t.lower() in conn):
+                break
+            k += 1
+            if k - j > self.max_name_tokens:
+                return None
+        return last + 1 if last >= j else None
+
+    def _run_left(self, st: _DocState, r: int, floor: int) -> int | None:
+        """Start of the capitalised run (with connectors) that ends just before ``r``."""
+        doc = st.doc
+        conn = self.patterns.connectors
+        if r <= floor or not self._name_token(st, r - 1):
+            return None
+        k = r - 1  # doc[k] is part of the name
+        first = r - 1
+        while k - 1 >= floor:
+            t = doc[k - 1].text
+            if self._name_token(st, k - 1):
+                first = k - 1
+            elif t.lower() not in conn and not (t == "-" and k - 2 >= floor and doc[k - 2].text.isalnum()):
+                break
+            k -= 1
+            if r - k > self.max_name_tokens:
+                return None
+        return first
+
+    def name_right(self, st: _DocState, i: int, limit: int, lowercase_ok: bool = True) -> _NameHit | None:
+        """The name that starts at token ``i`` (a leading "the" skipped), within ``limit``."""
+        doc = st.doc
+        if i >= limit:
+            return None
+        ref = st.link_at_start.get(i)
+        j = i
+        if ref is None and doc[i].lower_ == "the" and i + 1 < limit:
+            j = i + 1
+            ref = st.link_at_start.get(j)
+        if ref is not None:
+            return self._anchor_name(st, ref, ref.tok_start, min(ref.tok_end, limit), lowercase_ok)
+        ent = st.ent_at_start.get(j)
+        if ent is not None and ent.end <= limit:
+            return _NameHit(ent.start, ent.end, ent.text, 3)
+        e = self._run_right(st, j, limit)
+        if e is None:
+            return None
+        # a list: "Matt Andrews, Lant Pritchett and Michael Woolcock"
+        k = e
+        for _ in range(6):
+            if not (k + 1 < limit and doc[k].text == "," and self._name_token(st, k + 1)):
+                break
+            e2 = self._run_right(st, k + 1, limit)
+            if e2 is None:
+                break
+            if any(t.lower_ == "and" for t in doc[k + 1 : e2]):
+                e = e2
+                break
+            k = e2
+        if e < limit and doc[e].lower_ in self.patterns.modifier_heads:
+            return None  # "the MEL officer": a modifier, not a name
+        if e < limit and doc[e].lower_ in self.patterns.name_heads:
+            e += 1  # "the Doing Development Differently community"
+        s, e = self._trim(st, j, e, left_scan=False)
+        return self._cap_name(st, s, e)
+
+    def name_left(self, st: _DocState, r: int, floor: int, lowercase_ok: bool = False) -> _NameHit | None:
+        """The name that ends just before token ``r``, not before ``floor``."""
+        doc = st.doc
+        if r <= floor:
+            return None
+        ref = st.link_at_end.get(r)
+        if ref is not None and ref.tok_start >= floor:
+            return self._anchor_name(st, ref, ref.tok_start, r, lowercase_ok)
+        ent = st.ent_at_end.get(r)
+        if ent is not None and ent.start >= floor:
+            return _NameHit(ent.start, ent.end, ent.text, 3)
+        end = r
+        if doc[r - 1].lower_ in self.patterns.name_heads and r - 2 >= floor and self._name_token(st, r - 2):
+            end = r - 1  # "The US government's …"
+        s = self._run_left(st, end, floor)
+        if s is None:
+            return None
+        # a list: "Mohanty, Hughes and Salathé"
+        if any(t.lower_ == "and" for t in doc[s:end]):
+            for _ in range(6):
+                if not (s - 2 >= floor and doc[s - 1].text == "," and self._name_token(st, s - 2)):
+                    break
+                s2 = self._run_left(st, s - 1, floor)
+                if s2 is None:
+                    break
+                s = s2
+        s, e = self._trim(st, s, r, left_scan=True)
+        return self._cap_name(st, s, e)
+
+    # -- titles -----------------------------------------------------------------------------
+    def _source_char_before(self, st: _DocState, p: int) -> str:
+        article = st.doc._.article
+        if article is None:
+            return ""
+        src = article.source
+        k = article.source_offset(st.doc[p].idx) - 1
+        while k >= 0 and src[k] == "[":
+            k -= 1
+        return src[k] if k >= 0 else ""
+
+    def _source_char_after(self, st: _DocState, q: int) -> str:
+        article = st.doc._.article
+        if article is None:
+            return ""
+        src = article.source
+        t = st.doc[q]
+        end = article.source_offset(t.idx + len(t.text) - 1) + 1
+        if src.startswith("](", end):  # skip a link's "](url)"
+            close = src.find(")", end, end + 2100)
+            end = close + 1 if close > 0 else end
+        elif src.startswith("][", end):  # a reference link "][ref]"
+            close = src.find("]", end + 2, end + 200)
+            end = close + 1 if close > 0 else end
+        return src[end] if end < len(src) else ""
+
+    def _emphasis_end(self, st: _DocState, p: int, limit: int) -> int | None:
+        """If token ``p`` opens an emphasised (``*x*`` / ``_x_``) run, the token after it closes."""
+        delim = self._source_char_before(st, p)
+        if not delim or delim not in _EMPHASIS:
+            return None
+        for q in range(p, min(limit, p + _MAX_TITLE_TOKENS)):
+            if self._source_char_after(st, q) == delim:
+                return q + 1
+        return None
+
+    def title_at(
+        self, st: _DocState, p: int, limit: int, marked: bool, quotes: bool = True
+    ) -> tuple[int, int, str] | None:
+        """A title that starts at token ``p``: quoted (if ``quotes``), italic or a link anchor
+        starting with a capital, or (unless ``marked``) a Title Case run. Returns (start, end, text)."""
+        doc = st.doc
+        if p >= limit:
+            return None
+        first = doc[p].text
+        close = _OPEN_QUOTES.get(first) if quotes else None
+        if close is not None:
+            for q in range(p + 1, min(limit, p + _MAX_TITLE_TOKENS)):
+                if doc[q].text == close:
+                    text = doc[p + 1 : q].text.strip(_STRIP)
+                    return (p, q + 1, text) if text else None
+            return None
+        ref = st.link_at_start.get(p)
+        if ref is not None and _is_cap(first.lstrip("([")) and ref.tok_end <= limit:
+            text = doc[p : ref.tok_end].text.strip(_STRIP)
+            if text:
+                return (p, ref.tok_end, text)
+        em = self._emphasis_end(st, p, limit)
+        if em is not None:
+            text = doc[p:em].text.strip(_STRIP)
+            return (p, em, text) if text and _is_cap(text.lstrip("([")) else None
+        if marked or not _is_cap(first):
+            return None
+        q = p
+        last = -1
+        while q < limit and q - p < _MAX_TITLE_TOKENS:
+            t = doc[q].text
+            if _is_cap(t) or t.isdigit():
+                last = q
+            elif t.lower() not in _TITLE_SMALL and t not in (":", "-", "'s", "’s"):
+                break
+            q += 1
+        if last < p:
+            return None
+        return (p, last + 1, doc[p : last + 1].text)
+
+    def title_before(self, st: _DocState, s: int, floor: int) -> tuple[int, int, str] | None:
+        """A marked title (quoted, italic, a link anchor) that ends just before token ``s``."""
+        doc = st.doc
+        k = s - 1
+        if k > floor and doc[k].text == ",":
+            k -= 1
+        if k < floor:
+            return None
+        ref = st.link_at_end.get(k + 1)
+        if ref is not None and ref.tok_start >= floor:
+            text = doc[ref.tok_start : k + 1].text.strip(_STRIP)
+            if text and _is_cap(text):
+                return (ref.tok_start, k + 1, text)
+        opener = {v: o for o, v in _OPEN_QUOTES.items()}.get(doc[k].text)
+        if opener is not None:
+            for q in range(k - 1, max(floor - 1, k - _MAX_TITLE_TOKENS), -1):
+                if doc[q].text == opener:
+                    text = doc[q + 1 : k].text.strip(_STRIP)
+                    return (q, k + 1, text) if text else None
+            return None
+        delim = self._source_char_after(st, k)
+        if delim and delim in _EMPHASIS:
+            for q in range(k, max(floor - 1, k - _MAX_TITLE_TOKENS), -1):
+                if self._source_char_before(st, q) == delim:
+                    text = doc[q : k + 1].text.strip(_STRIP)
+                    return (q, k + 1, text) if text else None
+        return None
+
+    def _title_run_back(self, st: _DocState, k: int, floor: int) -> tuple[int, int, str] | None:
+        """The Title Case run that ends with token ``k`` and names a kind of work
+        ("the CLA Framework published by …", "The Small Charity Guide from …")."""
+        doc = st.doc
+        if k < floor or not _is_cap(doc[k].text):
+            return None
+        q = k
+        first = k
+        while q - 1 >= floor and k - q < _MAX_TITLE_TOKENS:
+            t = doc[q - 1].text
+            if _is_cap(t) or t.isdigit():
+                first = q - 1
+            elif t.lower() not in _TITLE_SMALL - {"the", "a", "an"} and t not in ("-", "'s", "’s"):
+                break
+            q -= 1
+        words = {w.lower_ for w in doc[first : k + 1]}
+        if not words & self.patterns.title_words:
+            return None
+        while first <= k and doc[first].text in self.patterns.not_names:
+            first += 1
+        return (first, k + 1, doc[first : k + 1].text) if first <= k else None
+
+    def _title_before_cue(self, st: _DocState, s: int, floor: int) -> tuple[int, int, str] | None:
+        """A title just before a cue: marked, or a Title Case run that names a kind of work."""
+        tb = self.title_before(st, s, floor)
+        if tb is None and s - 1 >= floor:
+            tb = self._title_run_back(st, s - 1, floor)
+        return tb
+
+    def title_after(self, st: _DocState, end: int, limit: int, mode: str) -> tuple[int, int, str] | None:
+        """A title right after a cue: "a 2019 report, *Title*, found …" (``mode`` "marked"),
+        or "GSMA's Mobile Gender Gap Report 2019" (``mode`` "plain": a Title Case run that
+        names a kind of work)."""
+        doc = st.doc
+        if mode == "plain":
+            t = self.title_at(st, end, limit, marked=False)
+            if t is None:
+                return None
+            words = {w.lower_ for w in doc[t[0] : t[1]]}
+            return t if words & self.patterns.title_words else None
+        p = end
+        while p < limit and p - end < 3 and doc[p].lower_ in _TITLE_LEADS:
+            p += 1
+        if p >= limit:
+            return None
+        # a quotation after "as X put it," is what they said; after "a report," it is a title
+        quotes = end > 0 and (doc[end - 1].lower_ in self.patterns.title_words or doc[end - 1].lower_ in _WORK_NOUNS)
+        return self.title_at(st, p, limit, marked=True, quotes=quotes)
+
+    # -- attributions -------------------------------------------------------------------------
+    def _confirmed(self, st: _DocState, c: _Candidate, limit: int) -> bool:
+        conf = c.pattern.confirm
+        if not conf:
+            return True
+        doc = st.doc
+        if "year" in conf and c.year is not None:
+            return True
+        if "multiword" in conf and len(c.name.text.split()) >= 2:
+            return True
+        if "quote" in conf and st.has_quote(c.start):
+            return True
+        if "link" in conf:
+            cs, ce = doc[c.start].idx, _char_end(doc, c.end)
+            if any(r.start_char < ce and r.end_char > cs for r in st.links):
+                return True
+        if "link_sentence" in conf:
+            k = st.sentence_index(c.start)
+            if any(r.tok_start < len(doc) and st.sentence_index(r.tok_start) == k for r in st.links):
+                return True
+        if "verb_after" in conf:
+            verbs = self.patterns.verbs
+            if any(doc[q].lower_ in verbs for q in range(c.end, min(limit, c.end + 4))):
+                return True
+        return False
+
+    def _is_place(self, name: str) -> bool:
+        n = name[4:] if name[:4] in ("the ", "The ") else name
+        return n in self.patterns.places
+
+    def candidates(self, st: _DocState) -> list[_Candidate]:
+        doc = st.doc
+        lefts: dict[int, dict[int, int]] = {}  # pattern order -> left end -> smallest left start
+        rights: dict[int, dict[int, int]] = {}  # pattern order -> right start -> largest right end
+        for key, s, e in self.matcher(doc):
+            p, side = self._by_key[key]
+            if side == "L":
+                d = lefts.setdefault(p.order, {})
+                d[e] = min(s, d.get(e, s))
+            else:
+                d = rights.setdefault(p.order, {})
+                d[s] = max(e, d.get(s, e))
+        out: list[_Candidate] = []
+        for p in self.patterns.patterns:
+            if p.left:
+                for e, s in sorted(lefts.get(p.order, {}).items()):
+                    c = self._fill_right(st, p, s, e, rights.get(p.order, {}))
+                    if c is not None:
+                        out.append(c)
+            else:
+                for r, e in sorted(rights.get(p.order, {}).items()):
+                    c = self._fill_left(st, p, r, e)
+                    if c is not None:
+                        out.append(c)
+        return out
+
+    def _next_comma(self, st: _DocState, i: int, limit: int) -> int | None:
+        for q in range(i, min(limit, i + _MAX_APPOSITIVE)):
+            t = st.doc[q].text
+            if t == ",":
+                return q
+            if t in _APPOSITIVE_STOP:
+                return None
+        return None
+
+    def _prev_comma(self, st: _DocState, i: int, floor: int) -> int | None:
+        for q in range(i, max(floor - 1, i - _MAX_APPOSITIVE), -1):
+            t = st.doc[q].text
+            if t == ",":
+                return q
+            if t in _APPOSITIVE_STOP:
+                return None
+        return None
+
+    def _fill_left(self, st: _DocState, p: Pattern, r: int, e: int) -> _Candidate | None:
+        """A pattern without a left part: the name ends where its right part starts (or, with
+        ``appositive``, before ", who …," or is the "X" in "our chair, X, said")."""
+        doc = st.doc
+        sent_start, sent_end = st.sentence_bounds(r)
+        name = self.name_left(st, r, sent_start, p.lowercase_anchor)
+        title: tuple[int, int, str] | None = None
+        year_skip: tuple[int, int] | None = None
+        if name is None and p.appositive and r - 1 > sent_start and doc[r - 1].text == ",":
+            c1 = self._prev_comma(st, r - 2, sent_start)
+            if c1 is not None:
+                name = self.name_left(st, c1, sent_start, p.lowercase_anchor)  # X, who …, said
+                if name is not None and doc[c1 + 1].lower_ == "in":
+                    title = self.title_at(st, c1 + 2, r - 1, marked=False)  # X, in *Title* (2011), argues
+                elif name is not None:
+                    year_skip = (c1, r)
+                if name is None:
+                    inner = self.name_left(st, r - 1, c1 + 1, p.lowercase_anchor)  # our chair, X, said
+                    if inner is not None and inner.start == c1 + 1:
+                        name = inner
+        if name is None:
+            return None
+        start = name.start
+        if p.title_before:
+            tb = self._title_before_cue(st, start, sent_start)
+            if tb is not None:
+                title, start = tb, tb[0]
+            elif p.title_before == "required":
+                return None
+        c = _Candidate(p, start, e, name, title=title[2] if title else None, venue=p.venue, year_skip=year_skip)
+        before = doc[name.start - 1] if name.start > sent_start else None
+        if before is not None and before.lower_ in _NOT_SUBJECT_BEFORE and not p.object_ok:
+            if not (p.id.startswith("name-year") and before.lower_ == "in"):
+                return None  # "a partner in Mosul put it": Mosul is not the speaker
+            # "a paper … in Remote Sensing (2020) reported": the name is where it was published
+            c.venue = True
+        elif before is not None and self._possessed(st, name.start, sent_start):
+            # "Verizon's 2019 Data Breach Investigations Report found": the run is a work of
+            # whoever owns it (its own cue, name-possessive-title, names the owner)
+            c.title, c.work_only = name.text, True
+        return c if self._finish(st, c, sent_end) else None
+
+    def _possessed(self, st: _DocState, start: int, floor: int) -> bool:
+        doc = st.doc
+        k = start - 1
+        if k >= floor and (doc[k].like_num or doc[k].lower_ in ("new", "latest", "annual")):
+            k -= 1
+        return k >= floor and doc[k].text in _POSSESSIVES
+
+    def _fill_right(self, st: _DocState, p: Pattern, s: int, e: int, rights: dict[int, int]) -> _Candidate | None:
+        doc = st.doc
+        sent_start, sent_end = st.sentence_bounds(s)
+        pos = e
+        title: tuple[int, int, str] | None = None
+        name: _NameHit | None = None
+        end = e
+        work_only = False
+        right_at: int | None = None
+        for slot in p.slots:
+            if slot == "name":
+                name = self.name_right(st, pos, sent_end, p.lowercase_anchor)
+                if name is None and p.appositive:
+                    c1 = self._next_comma(st, pos, sent_end)  # as our head of programmes, X, put it
+                    if c1 is not None:
+                        inner = self.name_right(st, c1 + 1, sent_end, p.lowercase_anchor)
+                        if inner is not None and inner.end < sent_end and doc[inner.end].text == ",":
+                            name, right_at = inner, inner.end + 1
+                if name is None:
+                    if title is None:
+                        return None
+                    break
+                pos = end = name.end
+            else:
+                title = self.title_at(st, pos, sent_end, marked=(slot == "marked_title"))
+                if title is None:
+                    return None
+                pos = end = title[1]
+                while pos < sent_end and doc[pos].text in (",", ":"):
+                    pos += 1
+        if name is None:
+            if title is None:
+                return None
+            name = _NameHit(title[0], title[1], title[2], 2)  # the work itself is the source
+            work_only = True
+        if p.right:
+            r_end = rights.get(right_at if right_at is not None else end)
+            if r_end is None and name.quality < 3 and st.link_at_start.get(name.start) is not None:
+                # "a widely shared [New York Times piece](…)": the anchor holds the right part
+                for r in range(name.start + 1, name.end):
+                    if rights.get(r, -1) >= name.end:
+                        name = _NameHit(name.start, r, doc[name.start : r].text, name.quality)
+                        r_end = rights[r]
+                        break
+            if r_end is None and p.appositive and right_at is None and end < sent_end and doc[end].text == ",":
+                c2 = self._next_comma(st, end + 1, sent_end)  # as X, who …, put it
+                if c2 is not None:
+                    r_end = rights.get(c2 + 1)
+            if r_end is None:
+                return None
+            end = r_end
+        if p.title_before:
+            tb = self._title_before_cue(st, s, sent_start)
+            if tb is not None:
+                title, s = tb, tb[0]
+            elif p.title_before == "required":
+                return None
+        if title is None and p.left:
+            # a capitalised work noun in the cue: "The [Small Charity Guide](…) from the NCSC"
+            for q in range(e - 1, s - 1, -1):
+                if doc[q].lower_ in self.patterns.title_words and _is_cap(doc[q].text):
+                    tr = self._title_run_back(st, q, sent_start)
+                    if tr is not None:
+                        title, s = tr, min(s, tr[0])
+                    break
+        c = _Candidate(p, s, end, name, title=title[2] if title else None, work_only=work_only, venue=p.venue)
+        return c if self._finish(st, c, sent_end) else None
+
+    def _finish(self, st: _DocState, c: _Candidate, sent_end: int) -> bool:
+        doc = st.doc
+        if c.pattern.reject_places and self._is_place(c.name.text):
+            return False
+        if c.title is None and c.pattern.title_after:
+            t = self.title_after(st, c.end, sent_end, c.pattern.title_after)
+            if t is not None:
+                c.title = t[2]
+                c.end = max(c.end, t[1])
+        if c.pattern.requires_title and c.title is None:
+            return False
+        if c.year_skip is not None:
+            c.year = _year_of(doc, c.start, c.year_skip[0]) or _year_of(doc, c.year_skip[1], c.end)
+        else:
+            c.year = _year_of(doc, c.start, c.end)
+        if c.year is None and c.end + 1 < sent_end:
+            nxt = doc[c.end].text
+            if nxt in ("in", "from", "("):
+                c.year = _year_of(doc, c.end + 1, c.end + 2)  # "as researchers wrote in 2013", "Sprint (2016)"
+        if not self._confirmed(st, c, sent_end):
+            return False
+        if c.title is None:
+            self._split_known_org(st, c)
+        if c.year is None:
+            c.year = self._work_year_near(st, c, sent_end)
+        return True
+
+    def _split_known_org(self, st: _DocState, c: _Candidate) -> None:
+        """ "[GSMA Mobile Gender Gap Report 2020]" -> name GSMA, title Mobile Gender Gap Report 2020
+        (when the name starts with a known organisation and the rest names a kind of work)."""
+        doc = st.doc
+        n = c.name
+        if n.end - n.start < 2:
+            return
+        for k in range(n.start + 1, n.end):
+            if doc[k].text in _POSSESSIVES:
+                # "According to [NetHope's 2020 digital transformation report](…)"
+                c.name = _NameHit(n.start, k, doc[n.start : k].text, n.quality)
+                tr = self.title_at(st, k + 1, n.end, marked=False)
+                if tr is not None and {t.lower_ for t in doc[tr[0] : tr[1]]} & self.patterns.title_words:
+                    c.title = tr[2]
+                return
+        words = [t.lower_ for t in doc[n.start : n.end]]
+        if not set(words) & self.patterns.title_words or n.text in self.table.names:
+            return  # no work in it, or a known name as a whole ("Harvard Business Review")
+        for k in range(n.end - 1, n.start, -1):
+            head = doc[n.start : k].text
+            if head in self.table.names:
+                rest = doc[k : n.end]
+                if _is_cap(rest[0].text) and {t.lower_ for t in rest} & self.patterns.title_words:
+                    c.name = _NameHit(n.start, k, head, n.quality)
+                    c.title = rest.text.strip(_STRIP)
+                return
+
+    def _work_year_near(self, st: _DocState, c: _Candidate, sent_end: int) -> int | None:
+        """The year of a "<year> <work>" phrase near the cue in its sentence ("in her 2012
+        review of …, Isabel Vogel found", "note in their [2005 guide]")."""
+        doc = st.doc
+        sent_start = st.sentence_bounds(c.start)[0]
+        if (
+            c.start - sent_start <= 4
+            and sent_start + 2 < sent_end
+            and doc[sent_start].lower_ == "in"
+            and doc[sent_start + 2].text == ","
+        ):
+            y = _year_of(doc, sent_start + 1, sent_start + 2)  # "In 2016, Jean and colleagues showed …"
+            if y is not None:
+                return y
+        lo, hi = max(sent_start, c.start - 25), min(sent_end, c.end + 12)
+        work = self.patterns.title_words
+        for q in range(lo, hi - 1):
+            if doc[q].lower_ and len(doc[q].text) == 4 and doc[q].text.isdigit():
+                y = int(doc[q].text)
+                if not (_YEAR_MIN <= y <= _YEAR_MAX):
+                    continue
+                nxt = doc[q + 1].lower_
+                nxt2 = doc[q + 2].lower_ if q + 2 < hi else ""
+                if nxt in work or nxt in _WORK_NOUNS or nxt2 in work or nxt2 in _WORK_NOUNS:
+                    return y
+        return None
+
+    @staticmethod
+    def resolve(cands: list[_Candidate], sentence_index: Any = None) -> list[_Candidate]:
+        """One candidate per group of overlapping ones (the best name, then the longest cue; a
+        missing title or year is taken from the others in the group); then a cue that names
+        only a work ("in their book *Sprint* (2016)") lends its title and year to the named
+        source of the same sentence."""
+        cands = sorted(cands, key=lambda c: (c.start, -c.end))
+        out: list[_Candidate] = []
+        group: list[_Candidate] = []
+        group_end = -1
+        for c in cands + [None]:  # type: ignore[list-item]
+            if c is not None and group and c.start < group_end:
+                group.append(c)
+                group_end = max(group_end, c.end)
+                continue
+            if group:
+                best = max(group, key=lambda x: x.rank)
+                for other in group:
+                    if best.title is None and other.title is not None:
+                        best.title = other.title
+                    if best.year is None and other.year is not None:
+                        best.year = other.year
+                out.append(best)
+            if c is not None:
+                group = [c]
+                group_end = c.end
+        if sentence_index is None:
+            return out
+        named: dict[int, list[_Candidate]] = {}
+        for c in out:
+            if not c.work_only:
+                named.setdefault(sentence_index(c.start), []).append(c)
+        kept: list[_Candidate] = []
+        for c in out:
+            hosts = [h for h in named.get(sentence_index(c.start), []) if h is not c]
+            if c.venue and hosts:
+                # "Jean and colleagues showed in a paper in Science": Jean is the source
+                host = min(hosts, key=lambda h: abs(h.start - c.start))
+                if host.year is None:
+                    host.year = c.year
+                continue
+            if c.work_only:
+                hosts = [h for h in named.get(sentence_index(c.start), []) if h.title is None]
+                if hosts and not c.venue:
+                    host = min(hosts, key=lambda h: abs(h.start - c.start))
+                    host.title = c.title or c.name.text
+                    if host.year is None:
+                        host.year = c.year
+                    continue
+            kept.append(c)
+        return kept
+
+    # -- output ----------------------------------------------------------------------------------
+    def _sentence_text(self, st: _DocState, tok: int, cue: tuple[int, int] | None = None) -> str:
+        doc = st.doc
+        if not len(doc):
+            return ""
+        s, e = st.sentence_bounds(min(tok, len(doc) - 1))
+        a, b = doc[s].idx, _char_end(doc, e)
+        if b - a > _LONG_SENTENCE:
+            # a run-on "sentence" (a table, a 1 MB line): a window around the cue
+            ca, cb = cue if cue else (doc[tok].idx, _char_end(doc, tok + 1))
+            a, b = max(a, ca - 300), min(b, cb + 300)
+        return " ".join(doc.text[a:b].split())
+
     def __call__(self, doc: Doc) -> Doc:
-        doc._.sources = self.link_sources(doc)
+        st = self._state(doc)
+        cands = self.resolve(self.candidates(st), st.sentence_index) if len(doc) else []
+        sources: list[tuple[int, Source]] = []
+        # 1. attribution + the link anchored on the same phrase
+        attached: dict[int, _LinkRef] = {}
+        for n, c in enumerate(cands):
+            cs, ce = doc[c.start].idx, _char_end(doc, c.end)
+            for ref in st.links:
+                if not ref.used and ref.start_char < ce and ref.end_char > cs:
+                    ref.used = True
+                    attached[n] = ref
+                    break
+        # 2. else the nearest free link in the same sentence
+        for n, c in enumerate(cands):
+            if n in attached:
+                continue
+            k = st.sentence_index(c.start)
+            cs = doc[c.start].idx
+            best: _LinkRef | None = None
+            for ref in st.links:
+                if ref.used or ref.tok_start >= len(doc) or st.sentence_index(ref.tok_start) != k:
+                    continue
+                if best is None or abs(ref.start_char - cs) < abs(best.start_char - cs):
+                    best = ref
+            if best is not None:
+                best.used = True
+                attached[n] = best
+        for n, c in enumerate(cands):
+            ref = attached.get(n)
+            cs, ce = doc[c.start].idx, _char_end(doc, c.end)
+            name = c.name.text.strip(_STRIP)
+            if ref is not None:
+                stype = ref.info.source_type
+                if stype == "other":
+                    stype = self.table.type_of_name(name) or stype
+                url, domain = ref.info.url, ref.info.domain
+            else:
+                stype = self.table.type_of_name(name) or "other"
+                url = domain = None
+            sources.append(
+                (
+                    cs,
+                    Source(
+                        kind="attribution",
+                        text=doc.text[cs:ce],
+                        sentence=self._sentence_text(st, c.start, (cs, ce)),
+                        line=line_of(doc, cs),
+                        source_type=stype,
+                        name=name,
+                        title=c.title,
+                        url=url,
+                        domain=domain,
+                        year=c.year,
+                    ),
+                )
+            )
+        for ref in st.links:
+            if ref.used:
+                continue
+            tok = min(ref.tok_start, len(doc) - 1) if len(doc) else 0
+            sources.append(
+                (
+                    ref.start_char,
+                    Source(
+                        kind="link",
+                        text=ref.text,
+                        sentence=self._sentence_text(st, tok, (ref.start_char, ref.end_char)),
+                        line=ref.line,
+                        source_type=ref.info.source_type,
+                        url=ref.info.url,
+                        domain=ref.info.domain,
+                    ),
+                )
+            )
+        sources.sort(key=lambda x: x[0])
+        doc._.sources = [s for _, s in sources]
         return doc
 
+    # spaCy serialisation hooks: the data lives in models/, nothing to save
+    def to_bytes(self, **_: object) -> bytes:
+        return b""
 
-@Language.factory("ddlens_sources")
-def make_sources(nlp: Language, name: str) -> SourceFinder:
-    return SourceFinder(name)
+    def from_bytes(self, _data: bytes, **_: object) -> "SourceFinder":
+        return self
+
+    def to_disk(self, *_: object, **__: object) -> None:
+        return None
+
+    def from_disk(self, *_: object, **__: object) -> "SourceFinder":
+        return self
+
+
+@Language.factory(
+    "ddlens_sources",
+    default_config={
+        "site_domains": [],
+        "patterns": None,
+        "domains": None,
+        "entity_labels": list(DEFAULT_ENTITY_LABELS),
+        "max_name_tokens": 16,
+    },
+)
+def make_sources(
+    nlp: Language,
+    name: str,
+    site_domains: list[str],
+    patterns: str | None,
+    domains: str | None,
+    entity_labels: list[str],
+    max_name_tokens: int,
+) -> SourceFinder:
+    return SourceFinder(
+        nlp,
+        name,
+        site_domains=site_domains,
+        patterns=patterns,
+        domains=domains,
+        entity_labels=entity_labels,
+        max_name_tokens=max_name_tokens,
+    )
