@@ -10,7 +10,6 @@ diagnostics by line, column and code.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -280,24 +279,8 @@ def _read(path: Path, max_bytes: int) -> tuple[str | None, Article | None, Artic
         return source, Article.from_bytes(data, name), None
     except ArticleError as exc:
         return source, None, exc
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. PyYAML on 'date: 2019-02-30'
-        return source, None, ArticleError(name, f"front matter could not be loaded: {exc}", _guess_line(source, exc))
-
-
-def _guess_line(source: str | None, exc: Exception) -> int | None:
-    """Line of an impossible timestamp PyYAML choked on (it reports no position)."""
-    if not source or "out of range" not in str(exc) and "must be in" not in str(exc):
-        return None
-    end = source.find("\n---", 3)
-    fm = source[: end if end > 0 else len(source)]
-    for i, line in enumerate(fm.split("\n"), 1):
-        m = re.search(r":\s*['\"]?(\d{4})-(\d{1,2})-(\d{1,2})", line)
-        if m and not line.lstrip().startswith("#"):
-            try:
-                _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                return i
-    return None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a parser bug must not stop the run
+        return source, None, ArticleError(name, f"the post could not be parsed: {type(exc).__name__}: {exc}")
 
 
 def check_files(
