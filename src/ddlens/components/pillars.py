@@ -1,0 +1,139 @@
+"""``ddlens_pillars``: how a post stands against a taxonomy (default: the transformation pillars).
+
+Config:
+
+- ``taxonomy``: a shipped taxonomy name (``transformation-pillars``,
+  ``principles-for-digital-development``) or the path of a YAML file (:mod:`ddlens.taxonomy`);
+- ``model``: a model trained for that taxonomy by ``ddlens train pillars``; by default the
+  one the taxonomy file names (``model:``). A taxonomy without a trained model is scored
+  by counting its phrases (:class:`ddlens.pillar_model.PhraseScorer`): scores are then
+  not calibrated probabilities, and ``method`` says ``"phrases"``.
+
+Sets ``doc._.pillars``: one :class:`ddlens.analysis.Pillar` per category, in taxonomy
+order, with the calibrated ``score``, ``assigned`` (score >= the category's
+cross-validated threshold) and, for assigned categories, up to three evidence sentences
+with their source lines: the sentences whose features raise that category's score most.
+Docs are scored in batches in ``pipe`` (one vectorisation and one sparse product per
+batch); sentence contributions come from the linear model, not from re-scoring sentences.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import minibatch
+
+from ..analysis import Pillar, PillarEvidence
+from ..extensions import line_of, register_extensions
+from ..modelio import ModelError
+from ..pillar_model import PhraseScorer, PillarModel, doc_segments, load_model
+from ..taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
+from ..textutil import clean_sentence
+
+__all__ = ["PillarScorer", "make_pillars", "MAX_EVIDENCE"]
+
+MAX_EVIDENCE = 3
+
+
+def resolve_model(taxonomy: Taxonomy, model: str | Path | None) -> PillarModel | None:
+    """The trained model for ``taxonomy``: the one given, else the one the taxonomy names
+    if that file exists, else None. Raises :class:`ModelError` if it was trained for
+    other categories."""
+    if model:
+        path = Path(model).expanduser()
+    else:
+        path = taxonomy.model_path()
+        if path is None or not path.is_file():
+            return None
+    loaded = load_model(path)
+    if loaded.ids != taxonomy.ids:
+        raise ModelError(
+            path,
+            f"model was trained for categories {', '.join(loaded.ids)} of taxonomy {loaded.taxonomy.name!r}, "
+            f"not for {', '.join(taxonomy.ids)} of {taxonomy.name!r}",
+        )
+    return loaded
+
+
+class PillarScorer:
+    def __init__(
+        self,
+        name: str = "ddlens_pillars",
+        taxonomy: str | Taxonomy = DEFAULT_TAXONOMY,
+        model: str | Path | None = None,
+    ) -> None:
+        register_extensions()
+        self.name = name
+        self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
+        self.model = resolve_model(self.taxonomy, model)
+        self.scorer: PillarModel | PhraseScorer = self.model if self.model is not None else PhraseScorer(self.taxonomy)
+        self.method = "model" if self.model is not None else "phrases"
+        self.labels = [c.label for c in self.taxonomy.categories]  # the taxonomy file's labels win
+        self.thresholds = np.asarray(self.scorer.thresholds, dtype=np.float64)
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_pillars([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size):
+            self.set_pillars(batch)
+            yield from batch
+
+    def set_pillars(self, docs: Sequence[Doc]) -> None:
+        inputs = [doc_segments(doc) for doc in docs]
+        scores, contributions = self.scorer.explain([segs for segs, _, _ in inputs])
+        for doc, (_, sents, n_head), score, contrib in zip(docs, inputs, scores, contributions):
+            doc._.pillars = self.pillars_for(doc, sents, score, contrib[n_head:])
+
+    def pillars_for(self, doc: Doc, sents: Sequence[Any], score: np.ndarray, contrib: np.ndarray) -> list[Pillar]:
+        out = []
+        for k, cat in enumerate(self.taxonomy.categories):
+            assigned = bool(score[k] >= self.thresholds[k])
+            evidence = self.evidence(doc, sents, contrib[:, k]) if assigned else ()
+            out.append(Pillar(id=cat.id, label=self.labels[k], score=float(score[k]), assigned=assigned, evidence=evidence))
+        return out
+
+    @staticmethod
+    def evidence(doc: Doc, sents: Sequence[Any], contrib: np.ndarray) -> tuple[PillarEvidence, ...]:
+        """Up to :data:`MAX_EVIDENCE` sentences with the largest positive contribution
+        (stable: ties keep text order; repeated sentences count once)."""
+        if not len(contrib):
+            return ()
+        order = np.argsort(-contrib, kind="stable")
+        chosen: list[PillarEvidence] = []
+        seen: set[str] = set()
+        for i in order:
+            if contrib[i] <= 0 or len(chosen) == MAX_EVIDENCE:
+                break
+            text = clean_sentence(sents[i].text)
+            if text in seen:
+                continue
+            seen.add(text)
+            chosen.append(PillarEvidence(sentence=text, line=line_of(doc, sents[i].start_char)))
+        return tuple(chosen)
+
+    # spaCy serialisation hooks: the component is rebuilt from its config (taxonomy, model)
+    def to_bytes(self, **_: object) -> bytes:
+        return b""
+
+    def from_bytes(self, _data: bytes, **_: object) -> "PillarScorer":
+        return self
+
+    def to_disk(self, *_: object, **__: object) -> None:
+        return None
+
+    def from_disk(self, *_: object, **__: object) -> "PillarScorer":
+        return self
+
+
+@Language.factory(
+    "ddlens_pillars",
+    default_config={"taxonomy": DEFAULT_TAXONOMY, "model": None},
+)
+def make_pillars(nlp: Language, name: str, taxonomy: str, model: Optional[str]) -> PillarScorer:
+    return PillarScorer(name, taxonomy=taxonomy, model=model)

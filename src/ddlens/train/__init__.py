@@ -1,0 +1,1 @@
+"""Reproducible training of ddlens models (one module per model; CLI: ``ddlens train ...``)."""
