@@ -497,6 +497,26 @@ class _Renderer:
                     line, col = self.line_col(pos)
                     self.images.append(Image(self.prose(value[0]), self.restore(value[1]), line, col))
 
+    def content_line_offsets(self, tok: Token, content: str) -> list[int]:
+        """Source offset of each line of a block token's content. In a list item or a quote
+        markdown-it strips the indentation or '>' prefix: each content line ends its source line."""
+        first = self.body_first_line + (tok.map[0] if tok.map else 0)
+        offs = []
+        for k, cline in enumerate(content.split("\n")):
+            i = first + k
+            if i >= len(self.line_starts):
+                offs.append(len(self.src))
+                continue
+            ls = self.line_starts[i]
+            le = self.line_starts[i + 1] - 1 if i + 1 < len(self.line_starts) else len(self.src)
+            if self.src.endswith(cline, ls, le):
+                offs.append(le - len(cline))
+            else:  # a tab expanded in the indentation: line up the text after it
+                body = cline.lstrip(" ")
+                j = self.src.find(body, ls, le) if body else -1
+                offs.append(max(ls, j - (len(cline) - len(body))) if j >= 0 else ls)
+        return offs
+
     def html(self, tok: Token) -> None:
         start, _ = self.block_span(tok)
         content = tok.content
@@ -511,19 +531,24 @@ class _Renderer:
             p.close()
         except Exception:
             return
-        # block content starts at `start` in the source (html blocks are not indented much)
-        local_starts = [0] + [m.end() for m in re.finditer("\n", content)]
+        line_offs = self.content_line_offsets(tok, content)
         self.out.separate(start)
         open_links: list[tuple[str, int, int]] = []
         for kind, value, (ln, col) in p.items:
-            off = start + local_starts[min(ln - 1, len(local_starts) - 1)] + col
+            off = line_offs[min(ln - 1, len(line_offs) - 1)] + col
             if kind == "data":
-                raw = self.src[off : off + len(value)]
-                text = value
-                if raw == value:
-                    self.out.add_clean(text, off)
-                else:
-                    self.out.add(_PLACEHOLDER_CHARS.sub("", text), off, exact=False)
+                if self.src.startswith(value, off):
+                    self.out.add_clean(value, off)
+                    continue
+                # across lines of a list item or quote: each line stands after its own prefix
+                for k, piece in enumerate(value.split("\n")):
+                    if k:
+                        self.out.add("\n", line_offs[min(ln + k - 1, len(line_offs) - 1)] - 1, exact=False)
+                        off = line_offs[min(ln + k - 1, len(line_offs) - 1)]
+                    if self.src.startswith(piece, off):
+                        self.out.add_clean(piece, off)
+                    else:
+                        self.out.add(self.prose(piece), off, exact=False)
             elif kind == "ref":
                 m = _CHARREF.match(self.src, off)
                 if m:
