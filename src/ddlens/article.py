@@ -370,7 +370,7 @@ class _Renderer:
                 info = link_stack.pop()
                 href = info["href"]
                 text_start = info["text_start"]
-                anchor_src = self.first_src_at(text_start) if self.out.length > text_start else None
+                text, anchor_src = self.anchor(text_start)
                 if anchor_src is None:
                     anchor_src = info["src"]
                     bracket = self.src.rfind("[", start, cursor + 1)
@@ -386,7 +386,7 @@ class _Renderer:
                 line, col = self.line_col(anchor_src)
                 self.links.append(
                     Link(
-                        text=self.out.text_since(text_start).strip(),
+                        text=text,
                         url=self.restore(href),
                         line=line,
                         column=col,
@@ -429,6 +429,15 @@ class _Renderer:
                 cursor = q + 1
         return cursor
 
+    def anchor(self, text_start: int) -> tuple[str, int | None]:
+        """A link's text (added since ``text_start``, stripped) and the source offset of its
+        first character (None when it has no text)."""
+        raw = self.out.text_since(text_start)
+        text = raw.strip()
+        if not text:
+            return "", None
+        return text, self.first_src_at(text_start + len(raw) - len(raw.lstrip()))
+
     def first_src_at(self, text_offset: int) -> int | None:
         i = bisect.bisect_right(self.out.seg_text, text_offset) - 1
         if i < 0:
@@ -467,11 +476,11 @@ class _Renderer:
                 # link_close handling expects link_open info; reuse it
                 info = link_stack.pop()
                 text_start = info["text_start"]
-                anchor = self.first_src_at(text_start) if self.out.length > text_start else None
+                text, anchor = self.anchor(text_start)
                 line, col = self.line_col(anchor if anchor is not None else info["src"])
                 self.links.append(
                     Link(
-                        self.out.text_since(text_start).strip(),
+                        text,
                         self.restore(info["href"]),
                         line,
                         col,
@@ -561,11 +570,9 @@ class _Renderer:
                 open_links.append((value, self.out.length, off))
             elif kind == "a_close" and open_links:
                 href, text_start, a_off = open_links.pop()
-                anchor = self.first_src_at(text_start) if self.out.length > text_start else a_off
+                text, anchor = self.anchor(text_start)
                 line, c = self.line_col(anchor if anchor is not None else a_off)
-                self.links.append(
-                    Link(self.out.text_since(text_start).strip(), self.restore(href), line, c, text_start, self.out.length, "html")
-                )
+                self.links.append(Link(text, self.restore(href), line, c, text_start, self.out.length, "html"))
             elif kind == "img":
                 line, c = self.line_col(off)
                 self.images.append(Image(self.prose(value[0]), self.restore(value[1]), line, c))
