@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Iterable, Union
 
 from markdown_it import MarkdownIt
+from markdown_it.helpers import parseLinkDestination as _parse_dest
+from markdown_it.helpers import parseLinkTitle as _parse_title
 from markdown_it.token import Token
 
 from .frontmatter_io import FrontMatterError, load_yaml, split_front_matter
@@ -87,8 +89,22 @@ class Heading:
     line: int
 
 
+def _skip_space(s: str, pos: int, end: int) -> int:
+    """Past spaces and line ends, and a quote's '>' at the start of a line."""
+    line_start = False
+    while pos < end:
+        c = s[pos]
+        if c == "\n":
+            line_start = True
+        elif not (c in " \t" or c == ">" and line_start):
+            break
+        pos += 1
+    return pos
+
+
 def _md() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # store_labels: a reference link's link_open carries meta["label"], telling it from an inline one
+    md = MarkdownIt("commonmark", {"html": True, "store_labels": True}).enable(["table", "strikethrough"])
     md.disable("text_join")  # keep escapes and entities apart so they can be located
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]  # keep URLs as written
     md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
@@ -362,7 +378,7 @@ class _Renderer:
                     self.out.add("\n", cursor, exact=False)
             elif t == "link_open":
                 href = tok.attrGet("href") or ""
-                kind = "autolink" if tok.markup == "autolink" else "inline"
+                kind = "autolink" if tok.markup == "autolink" else "reference" if tok.meta.get("label") else "inline"
                 link_stack.append({"href": str(href), "text_start": self.out.length, "src": cursor, "kind": kind})
             elif t == "link_close":
                 if not link_stack:
@@ -377,12 +393,10 @@ class _Renderer:
                     if bracket >= info["src"] - 1 and bracket >= 0:
                         anchor_src = bracket
                 kind = info["kind"]
-                if kind == "inline":
-                    hpos = self._find(href, cursor, end)
-                    if hpos >= 0 and self.src[cursor:hpos].lstrip().startswith("]("):
-                        cursor = hpos + len(href)
-                    elif hpos < 0 or not self.src[cursor:hpos].lstrip().startswith("]("):
-                        kind = "reference"
+                if kind != "autolink":  # pass over '](dest "title")' or '][label]'
+                    close = self.src.find("]", cursor, end)
+                    if close >= 0:
+                        cursor = self.tail_end(close, end)
                 line, col = self.line_col(anchor_src)
                 self.links.append(
                     Link(
@@ -401,8 +415,8 @@ class _Renderer:
                 pos = bang if bang >= 0 else cursor
                 line, col = self.line_col(pos)
                 self.images.append(Image(alt=self.prose(tok.content), src=self.restore(src_attr), line=line, column=col))
-                after = self._find(src_attr, pos, end) if src_attr else -1
-                cursor = after + len(src_attr) if after >= 0 else max(cursor, pos + 2)
+                close = self.alt_end(tok.children or [], bang + 2, end) if bang >= 0 else -1
+                cursor = self.tail_end(close, end) if close >= 0 else max(cursor, pos + 2)
             elif t == "html_inline":
                 self.html_inline(tok, cursor, end, link_stack)
                 pos = self._find(tok.content, cursor, end)
@@ -428,6 +442,51 @@ class _Renderer:
                 self.out.add(self.prose(c), q)
                 cursor = q + 1
         return cursor
+
+    def alt_end(self, children: list[Token], pos: int, end: int) -> int:
+        """Offset of the ']' ending an image's alt text that starts at ``pos``: its pieces are
+        passed over first, so a ']' inside a code span or escape is not taken for it."""
+        for ch in children:
+            needle = ch.markup if ch.type == "text_special" else ch.content if ch.type in ("text", "code_inline") else ""
+            q = self._find(needle, pos, end)
+            if q >= 0:
+                pos = q + len(needle)
+        return self.src.find("]", pos, end)
+
+    def label_end(self, open_bracket: int, end: int) -> int:
+        """Offset of the ']' closing the link label opened at ``open_bracket`` (a label holds
+        no unescaped brackets)."""
+        p = open_bracket + 1
+        while p < end:
+            c = self.src[p]
+            if c == "]":
+                return p
+            if c == "[":
+                return -1
+            p += 2 if c == "\\" else 1
+        return -1
+
+    def tail_end(self, close: int, end: int) -> int:
+        """Given the ']' ending a link or image label, the offset after its inline tail
+        ``(dest "title")`` or its ``[label]``, parsed as markdown-it does; else after the ']'."""
+        src = self.src
+        p = close + 1
+        if p < end and src[p] == "(":
+            q = _skip_space(src, p + 1, end)
+            res = _parse_dest(src, q, end)
+            if res.ok:
+                q = _skip_space(src, res.pos, end)
+                if q != res.pos:
+                    title = _parse_title(src, q, end)
+                    if title.ok:
+                        q = _skip_space(src, title.pos, end)
+            if q < end and src[q] == ")":
+                return q + 1
+        if p < end and src[p] == "[":
+            q = self.label_end(p, end)
+            if q >= 0:
+                return q + 1
+        return p
 
     def anchor(self, text_start: int) -> tuple[str, int | None]:
         """A link's text (added since ``text_start``, stripped) and the source offset of its
