@@ -233,8 +233,8 @@ def test_ddl008_placeholder_links(tmp_path):
         ("2019-01-15-a.md", 6, 6),  # a link is placed at its text
         ("2019-01-15-a.md", 6, 26),
         ("2019-01-15-a.md", 6, 43),
-        ("2019-01-15-a.md", 7, 6),  # an empty link at its '['
-        ("2019-01-15-a.md", 7, 37),
+        ("2019-01-15-a.md", 7, 6),  # a link without visible text at its '['
+        ("2019-01-15-a.md", 7, 36),
     ]
 
 
