@@ -117,3 +117,12 @@ def test_console_script_runs_from_another_directory(folder: Path, tmp_path: Path
     proc = subprocess.run(cmd + ["analyze", str(folder), "-f", "jsonl"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 3
+
+
+def test_repository_documents_are_not_posts(folder: Path) -> None:
+    for name in ("README.md", "SOURCE.md", "CHANGELOG.md"):
+        (folder / name).write_text("# Not a post\n", encoding="utf-8")
+    res = runner.invoke(app, ["analyze", str(folder), "-f", "jsonl"])
+    assert len(res.stdout.splitlines()) == 3
+    res = runner.invoke(app, ["analyze", str(folder / "README.md"), "-f", "jsonl"])  # named: read
+    assert len(res.stdout.splitlines()) == 1

@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 POST_SUFFIXES = (".md", ".markdown")
+# Repository documents that sit beside posts but are not posts; skipped when walking folders
+# (named explicitly, they are still read).
+NOT_POSTS = frozenset(
+    {"readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security", "source", "authors"}
+)
 
 
 class MissingPath(Exception):
@@ -22,7 +27,7 @@ def _walk(root: Path, pattern: str | None) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for f in sorted(filenames):
-            if f.startswith("."):
+            if f.startswith(".") or f.rsplit(".", 1)[0].lower() in NOT_POSTS:
                 continue
             if pattern is not None:
                 if not fnmatch.fnmatch(f, pattern):
