@@ -426,14 +426,15 @@ class _Renderer:
 
     def add_aligned(self, content: str, cursor: int, end: int) -> int:
         """Add text that is not verbatim in the source, each character mapped to where it
-        stands (a space may stand for a line end; skipped markup such as a backslash or a
-        quote prefix is passed over). Returns the source offset reached."""
+        stands: skipped markup (a backslash, a quote prefix, indentation) is passed over;
+        white space that is not verbatim (a line end read as a space, a tab expanded to
+        spaces) stays where it is. Returns the source offset reached."""
         src = self.src
         for c in content:
-            if _PLACEHOLDER_CHARS.match(c):
-                q = cursor if cursor < end and src[cursor] == c else -1
-            elif cursor < end and (src[cursor] == c or (c == " " and src[cursor] == "\n")):
+            if cursor < end and src[cursor] == c:
                 q = cursor
+            elif c in " \t\n" or _PLACEHOLDER_CHARS.match(c):
+                q = -1
             else:
                 q = src.find(c, cursor, min(end, cursor + 40))
             if q < 0:
@@ -566,8 +567,9 @@ class _Renderer:
                     self.images.append(Image(self.prose(value[0]), self.restore(value[1]), line, col))
 
     def content_line_offsets(self, tok: Token, content: str) -> list[int]:
-        """Source offset of each line of a block token's content. In a list item or a quote
-        markdown-it strips the indentation or '>' prefix: each content line ends its source line."""
+        """Source offset of column 0 of each line of a block token's content. In a list item
+        or a quote markdown-it strips the indentation or '>' prefix: each content line ends
+        its source line. (Where a tab was expanded, column 0 may fall before the line.)"""
         first = self.body_first_line + (tok.map[0] if tok.map else 0)
         offs = []
         for k, cline in enumerate(content.split("\n")):
@@ -582,11 +584,11 @@ class _Renderer:
             else:  # a tab expanded in the indentation: line up the text after it
                 body = cline.lstrip(" ")
                 j = self.src.find(body, ls, le) if body else -1
-                offs.append(max(ls, j - (len(cline) - len(body))) if j >= 0 else ls)
+                offs.append(j - (len(cline) - len(body)) if j >= 0 else ls)
         return offs
 
     def html(self, tok: Token) -> None:
-        start, _ = self.block_span(tok)
+        start, end = self.block_span(tok)
         content = tok.content
         stripped = content.strip()
         if stripped == self.excerpt_separator or self.excerpt_separator in stripped.splitlines():
@@ -603,20 +605,12 @@ class _Renderer:
         self.out.separate(start)
         open_links: list[tuple[str, int, int]] = []
         for kind, value, (ln, col) in p.items:
-            off = line_offs[min(ln - 1, len(line_offs) - 1)] + col
+            off = max(start, line_offs[min(ln - 1, len(line_offs) - 1)] + col)
             if kind == "data":
                 if self.src.startswith(value, off):
                     self.out.add_clean(value, off)
-                    continue
-                # across lines of a list item or quote: each line stands after its own prefix
-                for k, piece in enumerate(value.split("\n")):
-                    if k:
-                        self.out.add("\n", line_offs[min(ln + k - 1, len(line_offs) - 1)] - 1, exact=False)
-                        off = line_offs[min(ln + k - 1, len(line_offs) - 1)]
-                    if self.src.startswith(piece, off):
-                        self.out.add_clean(piece, off)
-                    else:
-                        self.out.add(self.prose(piece), off, exact=False)
+                else:  # across lines of a list item or quote, or after an expanded tab
+                    self.add_aligned(value, off, end)
             elif kind == "ref":
                 m = _CHARREF.match(self.src, off)
                 if m:
