@@ -363,7 +363,7 @@ class _Renderer:
                     continue
                 exact = len(tok.markup) == len(tok.content)
                 if tok.info == "escape":  # "\\*" -> "*", but "\\a" stays "\\a": content ends the markup
-                    self.out.add(tok.content, pos + len(tok.markup) - len(tok.content))
+                    self.out.add_clean(tok.content, pos + len(tok.markup) - len(tok.content))
                 elif _PLACEHOLDER_CHARS.match(tok.content):  # &#xE000; must not pass for Liquid
                     self.out.add("\ufffd", pos, exact=False)
                 else:
