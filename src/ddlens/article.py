@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import html
+import html.entities
 import os
 import re
 from dataclasses import dataclass, field
@@ -204,6 +205,25 @@ class _TextBuilder:
         return "".join(self.parts)
 
 
+_ATTR_REF = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[a-zA-Z][a-zA-Z0-9]*;?)")
+_LEGACY_REFS = frozenset(k for k in html.entities.html5 if not k.endswith(";"))
+
+
+def _unescape_attr(value: str) -> str:
+    """Decode character references in an attribute value as a browser does: a named one
+    without ';' (``&copy``) is kept as written when a letter, digit or '=' follows it."""
+
+    def one(m: re.Match[str]) -> str:
+        ref = m.group()
+        if ref.endswith(";") or ref[1] == "#":
+            return html.unescape(ref)
+        if ref[1:] in _LEGACY_REFS and value[m.end() : m.end() + 1] != "=":
+            return html.unescape(ref)
+        return ref
+
+    return _ATTR_REF.sub(one, value)
+
+
 class _HTMLText(HTMLParser):
     """Text, links and images of an HTML fragment, with (line, col) of each data run."""
 
@@ -214,6 +234,12 @@ class _HTMLText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
+        if tag in ("a", "img") and "&" in (raw := self.get_starttag_text() or ""):
+            # HTMLParser decodes "&sect" in "?a=1&section=2" to "§ion"; browsers do not
+            for k in ("href", "src", "alt"):
+                m = re.search(rf"\s{k}\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", raw, re.I)
+                if m and k in a:
+                    a[k] = _unescape_attr(next(g for g in m.groups() if g is not None))
         if tag in ("script", "style"):
             self._skip += 1
         elif tag == "a" and "href" in a:
