@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Union
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import normalizeReference as _normalize_label
 from markdown_it.helpers import parseLinkDestination as _parse_dest
 from markdown_it.helpers import parseLinkTitle as _parse_title
 from markdown_it.token import Token
@@ -405,7 +406,9 @@ class _Renderer:
             elif t == "link_open":
                 href = tok.attrGet("href") or ""
                 kind = "autolink" if tok.markup == "autolink" else "reference" if tok.meta.get("label") else "inline"
-                link_stack.append({"href": str(href), "text_start": self.out.length, "src": cursor, "kind": kind})
+                link_stack.append(
+                    {"href": str(href), "text_start": self.out.length, "src": cursor, "kind": kind, "label": tok.meta.get("label")}
+                )
             elif t == "link_close":
                 if not link_stack:
                     continue
@@ -422,7 +425,7 @@ class _Renderer:
                 if kind != "autolink":  # pass over '](dest "title")' or '][label]'
                     close = self.src.find("]", cursor, end)
                     if close >= 0:
-                        cursor = self.tail_end(close, end)
+                        cursor = self.tail_end(close, end, href, info.get("label"))
                 line, col = self.line_col(anchor_src)
                 self.links.append(
                     Link(
@@ -442,7 +445,7 @@ class _Renderer:
                 line, col = self.line_col(pos)
                 self.images.append(Image(alt=self.prose(tok.content), src=self.restore(src_attr), line=line, column=col))
                 close = self.alt_end(tok.children or [], bang + 2, end) if bang >= 0 else -1
-                cursor = self.tail_end(close, end) if close >= 0 else max(cursor, pos + 2)
+                cursor = self.tail_end(close, end, src_attr) if close >= 0 else max(cursor, pos + 2)
             elif t == "html_inline":
                 self.html_inline(tok, cursor, end, link_stack)
                 pos = self._find(tok.content, cursor, end)
@@ -482,22 +485,39 @@ class _Renderer:
 
     def label_end(self, open_bracket: int, end: int) -> int:
         """Offset of the ']' closing the link label opened at ``open_bracket`` (a label holds
-        no unescaped brackets)."""
+        no unescaped brackets; a code span in it is passed over, as markdown-it does)."""
+        src = self.src
         p = open_bracket + 1
         while p < end:
-            c = self.src[p]
+            c = src[p]
             if c == "]":
                 return p
             if c == "[":
                 return -1
+            if c == "`":
+                run = p
+                while run < end and src[run] == "`":
+                    run += 1
+                ticks = src[p:run]
+                q = src.find(ticks, run, end)
+                while q >= 0 and src.startswith("`", q + len(ticks)):  # a longer run does not close it
+                    q = src.find(ticks, q + len(ticks) + 1, end)
+                p = q + len(ticks) if q >= 0 else run
+                continue
             p += 2 if c == "\\" else 1
         return -1
 
-    def tail_end(self, close: int, end: int) -> int:
+    def tail_end(self, close: int, end: int, href: str = "", label: str | None = None) -> int:
         """Given the ']' ending a link or image label, the offset after its inline tail
-        ``(dest "title")`` or its ``[label]``, parsed as markdown-it does; else after the ']'."""
+        ``(dest "title")`` or its ``[label]``, parsed as markdown-it does; else after the ']'.
+        ``label``: a reference link's normalised label, from markdown-it (None: not known)."""
         src = self.src
         p = close + 1
+        if label is not None:  # a reference link: '[label]', '[]' or nothing (shortcut)
+            if src.startswith("[]", p):
+                return p + 2
+            q = self.label_end(p, end) if src.startswith("[", p) else -1
+            return q + 1 if q >= 0 and _normalize_label(src[p + 1 : q]) == label else p
         if p < end and src[p] == "(":
             q = _skip_space(src, p + 1, end)
             res = _parse_dest(src, q, end)
