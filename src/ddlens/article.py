@@ -518,6 +518,8 @@ class _Renderer:
                 return p + 2
             q = self.label_end(p, end) if src.startswith("[", p) else -1
             return q + 1 if q >= 0 and _normalize_label(src[p + 1 : q]) == label else p
+        if href and src.startswith(href, p + 1) and src.startswith("(", p) and src.startswith(")", p + 1 + len(href)):
+            return p + len(href) + 2  # the common '(dest)', written as decoded
         if p < end and src[p] == "(":
             q = _skip_space(src, p + 1, end)
             res = _parse_dest(src, q, end)
