@@ -297,6 +297,64 @@ def rule_cmd(code: str = typer.Argument(..., help="A rule code (DDL004) or name 
     typer.echo(r.describe(), nl=False)
 
 
+class SourcesFormat(str, Enum):
+    json = "json"
+    table = "table"
+    csv = "csv"
+
+
+@app.command("sources")
+def sources_cmd(
+    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    fmt: SourcesFormat = typer.Option(SourcesFormat.json, "--format", "-f", help="Output format."),
+    top: int = typer.Option(20, "--top", help="Keep the N most cited domains, names and works (0 = all)."),
+    site_domain: Optional[List[str]] = typer.Option(
+        None, "--site-domain", help="The blog's own domain (repeatable): links to it are internal, not cited domains."
+    ),
+    include_internal: bool = typer.Option(False, "--include-internal", help="Count internal links among the domains."),
+    spacy_model: Optional[str] = typer.Option(
+        None, "--spacy-model", help="An installed spaCy pipeline whose PERSON/ORG/WORK_OF_ART entities sharpen names."
+    ),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core)."),
+    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+) -> None:
+    """Who a folder of posts cites: the most cited domains, names (people, organisations,
+    publications) and works, with counts and the posts that cite them.
+
+    Counts: `citations` is how many times, `posts` how many posts; lists are ordered by
+    posts, then citations. Files that cannot be read are reported on stderr and the exit
+    code is 1; the others are still counted.
+    """
+    import os
+
+    from . import load
+    from .article import ArticleError
+    from .citations import CitationIndex, write_report
+
+    files = collect_paths(paths, glob)
+    config = {"ddlens_sources": {"site_domains": list(site_domain or [])}}
+    try:
+        lens = load(components=["ddlens_sentences", "ddlens_sources"], config=config, spacy_model=spacy_model, max_bytes=max_bytes)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+    index = CitationIndex(include_internal=include_internal)
+    failures = 0
+    for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "reading sources"):
+        if isinstance(outcome, ArticleError):
+            failures += 1
+            report_error(outcome)
+        else:
+            index.add(outcome)
+    with open_output(output) as out:
+        write_report(index.to_dict(top=max(0, top)), fmt.value, out)
+    if failures:
+        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point: usage errors exit 2, unexpected failures exit 2 with one line."""
     try:

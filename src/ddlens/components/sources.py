@@ -98,6 +98,8 @@ class AttributionPatterns:
     title_words: frozenset[str] = frozenset()
     modifier_heads: frozenset[str] = frozenset()
     name_heads: frozenset[str] = frozenset()
+    name_leads: frozenset[str] = frozenset()
+    group_nouns: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "AttributionPatterns":
@@ -193,6 +195,8 @@ def _load_patterns(path: str) -> AttributionPatterns:
         title_words=_lower_set(data.get("title_words") or ()),
         modifier_heads=_lower_set(data.get("modifier_heads") or ()),
         name_heads=_lower_set(data.get("name_heads") or ()),
+        name_leads=_lower_set(data.get("name_leads") or ()),
+        group_nouns=_lower_set(data.get("group_nouns") or ()),
     )
 
 
@@ -422,9 +426,8 @@ class SourceFinder:
 
     # -- names ------------------------------------------------------------------------------
     def _anchor_name(self, st: _DocState, ref: _LinkRef, start: int, end: int, lowercase_ok: bool) -> _NameHit | None:
-        doc = st.doc
-        while start < end and st.lowers[start] == "the":
-            start += 1
+        while start < end and (st.lowers[start] in ("the", "a", "an") or _like_ordinal_or_year(st.words[start])):
+            start += 1  # "[2021 World Bank brief](…)": the year is not part of the name
         while end > start and not st.words[end - 1].strip(_STRIP):
             end -= 1
         if start >= end or end - start > 2 * self.max_name_tokens:
@@ -518,8 +521,20 @@ class SourceFinder:
         if ref is None and st.lowers[i] == "the" and i + 1 < limit:
             j = i + 1
             ref = st.link_at_start.get(j)
+        if ref is None and j + 1 < limit and st.lowers[j] in self.patterns.name_leads:
+            j += 1  # "in the journal *Evaluation and Program Planning*"
         if ref is not None:
             return self._anchor_name(st, ref, ref.tok_start, min(ref.tok_end, limit), lowercase_ok)
+        if (
+            j + 2 < limit
+            and st.lowers[j] in self.patterns.group_nouns
+            and st.lowers[j + 1] in ("at", "from")
+            and self._name_token(st, j + 2)
+        ):
+            # "a review by researchers at UC Berkeley": the group, named by its institution
+            e = self._run_right(st, j + 2, limit)
+            if e is not None:
+                return _NameHit(j, e, st.span_text(j, e), 2)
         ent = st.ent_at_start.get(j)
         if ent is not None and ent.end <= limit:
             return _NameHit(ent.start, ent.end, ent.text, 3)
@@ -853,18 +868,21 @@ class SourceFinder:
                 return None  # "a partner in Mosul put it": Mosul is not the speaker
             # "a paper … in Remote Sensing (2020) reported": the name is where it was published
             c.venue = True
-        elif before is not None and self._possessed(st, name.start, sent_start):
-            # "Verizon's 2019 Data Breach Investigations Report found": the run is a work of
-            # whoever owns it (its own cue, name-possessive-title, names the owner)
-            c.title, c.work_only = name.text, True
+        elif before is not None and self._possessed(st, name.start, sent_start) is not None:
+            # "Verizon's 2019 Data Breach Investigations Report found": the run is the work,
+            # its owner the source
+            owner = self.name_left(st, self._possessed(st, name.start, sent_start), sent_start)  # type: ignore[arg-type]
+            if owner is None:
+                return None
+            c = _Candidate(p, owner.start, e, owner, title=name.text, venue=p.venue, year_skip=year_skip)
         return c if self._finish(st, c, sent_end) else None
 
-    def _possessed(self, st: _DocState, start: int, floor: int) -> bool:
-        doc = st.doc
+    def _possessed(self, st: _DocState, start: int, floor: int) -> int | None:
+        """If the run at ``start`` is owned ("Verizon's 2019 …"), the index of the "'s"."""
         k = start - 1
         if k >= floor and (_like_ordinal_or_year(st.words[k]) or st.lowers[k] in ("new", "latest", "annual")):
             k -= 1
-        return k >= floor and st.words[k] in _POSSESSIVES
+        return k if k >= floor and st.words[k] in _POSSESSIVES else None
 
     def _fill_right(self, st: _DocState, p: Pattern, s: int, e: int, rights: dict[int, int]) -> _Candidate | None:
         doc = st.doc
