@@ -38,6 +38,9 @@ _LIQUID_FILL = "\ue000"
 _LIQUID_MARK = re.compile("[\U000f0000-\U000ffffd]")
 _PLACEHOLDER_CHARS = re.compile("[\U000f0000-\U000ffffd\ue000]+")
 _UNSAFE = re.compile("[\0\ue000\U000f0000-\U000ffffd]")
+# the same characters in UTF-8: NUL, U+E000, and the lead byte of U+C0000..U+FFFFF
+_UNSAFE_BYTES = (b"\0", b"\xee\x80\x80", b"\xf3")
+_NOT_NEWLINE = re.compile("[^\n]")
 _CHARREF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][-.a-zA-Z0-9]*);?")
 _BLOCK_SEP = "\n\n"
 _INLINE_BLOCKS = {"paragraph_open", "heading_open", "th_open", "td_open"}
@@ -119,7 +122,9 @@ _MD = _md()
 
 def _blank_tag(tag: str, marker: str) -> str:
     """The placeholder of one Liquid tag: its marker, then fill characters, newlines kept."""
-    return "".join("\n" if ch == "\n" else (marker if i == 0 else _LIQUID_FILL) for i, ch in enumerate(tag))
+    if "\n" not in tag:
+        return marker + _LIQUID_FILL * (len(tag) - 1)
+    return marker + _NOT_NEWLINE.sub(_LIQUID_FILL, tag[1:])  # a tag never starts with a newline
 
 
 def _blank_liquid(body: str) -> tuple[str, list[str]]:
@@ -784,7 +789,8 @@ class Article:
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise ArticleError(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line) from None
-        return cls.from_text(text, path)
+        # looking for unsafe characters in the bytes is several times cheaper than in the text
+        return cls._from_text(text, path, None, any(b in data for b in _UNSAFE_BYTES))
 
     @classmethod
     def from_post(cls, post: Any, path: str | None = None) -> "Article":
@@ -796,6 +802,10 @@ class Article:
 
     @classmethod
     def from_text(cls, text: str, path: str | None = None, excerpt_separator: str | None = None) -> "Article":
+        return cls._from_text(text, path, excerpt_separator, True)
+
+    @classmethod
+    def _from_text(cls, text: str, path: str | None, excerpt_separator: str | None, may_be_unsafe: bool) -> "Article":
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")  # offsets: one char per line end
         try:
@@ -806,7 +816,7 @@ class Article:
         src = text[1:] if split.has_bom else text
         sep = excerpt_separator or _coerce_str(metadata.get("excerpt_separator")) or "<!--more-->"
         body = src[split.body_offset :]
-        if _UNSAFE.search(body):
+        if may_be_unsafe and _UNSAFE.search(body):
             # markdown-it reads NUL as U+FFFD: do the same so text is found in place; and
             # private-use characters we use as Liquid placeholders must not come from the post.
             body = _UNSAFE.sub("\ufffd", body)
