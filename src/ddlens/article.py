@@ -375,19 +375,39 @@ class _Renderer:
         link_stack: list[dict[str, Any]] = []
         for tok in children:
             t = tok.type
-            if t == "text" or t == "code_inline":
+            if t == "text":
                 content = tok.content
                 if not content:
                     continue
                 pos = self._find(content, cursor, end)
-                if pos < 0:  # rewritten by markdown-it: a table cell's "\|", a code span's line ends
+                if pos < 0:  # rewritten by markdown-it: a table cell's "\|"
                     cursor = self.add_aligned(content, cursor, end)
                     continue
                 text_start = self.out.length
                 self.out.add_clean(content, pos)
-                if not link_stack and t == "text":
+                if not link_stack:
                     self.bare_urls(content, pos, text_start)
                 cursor = pos + len(content)
+            elif t == "code_inline":
+                # the code starts right after its opening backticks (one space or line end may be
+                # stripped); line ends inside it are read as spaces. Searching for the code text
+                # alone could find a copy of it further on.
+                content = tok.content
+                tick = self._find(tok.markup, cursor, end)
+                if tick < 0:
+                    cursor = self.add_aligned(content, cursor, end)
+                    continue
+                body = tick + len(tok.markup)
+                if content and self.src.startswith(content, body):
+                    self.out.add_clean(content, body)
+                    cursor = body + len(content)
+                elif content and self.src.startswith(content, body + 1):
+                    self.out.add_clean(content, body + 1)
+                    cursor = body + 1 + len(content)
+                else:
+                    cursor = self.add_aligned(content, body, end)
+                close = self._find(tok.markup, cursor, end)
+                cursor = close + len(tok.markup) if close >= 0 else cursor
             elif t == "text_special":
                 pos = self._find(tok.markup, cursor, end)
                 if pos < 0:
