@@ -25,6 +25,7 @@ your own data files), ``entity_labels``, ``max_name_tokens``.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +63,7 @@ _NOT_SUBJECT_BEFORE = frozenset("in at from near to for with on across around ou
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _LONG_SENTENCE = 1000
 _YEAR_MIN, _YEAR_MAX = 1800, 2099
+_ABBREV_END = re.compile(r"(?:^|[\s.])(?:[A-Z]\.)+$|(?:Jr|Sr|Inc|Ltd|Co|Corp|St)\.$")
 _WORK_NOUNS = frozenset("essay article book paper guide review study report piece post blog chapter".split())
 
 
@@ -84,6 +86,8 @@ class Pattern:
     lowercase_anchor: bool = False
     object_ok: bool = False  # a left-scan name may follow a preposition ("from IDEO.org's …")
     venue: bool = False  # the name is where a work appeared ("a piece in the Harvard Business Review")
+    not_after: frozenset[str] = frozenset()  # words that may not precede the cue ("such as")
+    skip_bylines: bool = False  # "This guest post was written by …" credits the post, cites nothing
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def _lower_set(items: Iterable[Any]) -> frozenset[str]:
 
 _PATTERN_KEYS = frozenset(
     "id doc left right slots confirm reject_places title_after requires_title title_before appositive "
-    "lowercase_anchor object_ok venue".split()
+    "lowercase_anchor object_ok venue not_after skip_bylines".split()
 )
 
 
@@ -184,6 +188,8 @@ def _load_patterns(path: str) -> AttributionPatterns:
                 lowercase_anchor=bool(raw.get("lowercase_anchor", False)),
                 object_ok=bool(raw.get("object_ok", False)),
                 venue=bool(raw.get("venue", False)),
+                not_after=_lower_set(raw.get("not_after") or ()),
+                skip_bylines=bool(raw.get("skip_bylines", False)),
             )
         )
     return AttributionPatterns(
@@ -330,6 +336,14 @@ def _sentence_starts(doc: Doc) -> list[int]:
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     return starts
+
+
+def _tidy(text: str) -> str:
+    """One line, without edge punctuation, but keeping an abbreviation's full stop (U.S., Jr.)."""
+    t = " ".join(text.split()).strip(_STRIP.replace(".", ""))
+    while t.endswith(".") and not _ABBREV_END.search(t):
+        t = t[:-1].rstrip(_STRIP.replace(".", ""))
+    return t
 
 
 def _like_ordinal_or_year(w: str) -> bool:
@@ -511,6 +525,13 @@ class SourceFinder:
                 return None
         return first
 
+    def _list_segment(self, st: _DocState, a: int, b: int) -> bool:
+        """Whether tokens a..b look like one person or organisation in a list ("Lant Pritchett
+        and Michael Woolcock"), not a role ("Deputy Director and Policy Lead at the …")."""
+        if b - a > 7:
+            return False
+        return all(self._name_token(st, k) or st.lowers[k] in ("and", "&", "-") for k in range(a, b))
+
     def name_right(self, st: _DocState, i: int, limit: int, lowercase_ok: bool = True) -> _NameHit | None:
         """The name that starts at token ``i`` (a leading "the" skipped), within ``limit``."""
         doc = st.doc
@@ -547,7 +568,7 @@ class SourceFinder:
             if not (k + 1 < limit and st.words[k] == "," and self._name_token(st, k + 1)):
                 break
             e2 = self._run_right(st, k + 1, limit)
-            if e2 is None:
+            if e2 is None or not self._list_segment(st, k + 1, e2):
                 break
             if "and" in st.lowers[k + 1 : e2]:
                 e = e2
@@ -583,7 +604,7 @@ class SourceFinder:
                 if not (s - 2 >= floor and st.words[s - 1] == "," and self._name_token(st, s - 2)):
                     break
                 s2 = self._run_left(st, s - 1, floor)
-                if s2 is None:
+                if s2 is None or not self._list_segment(st, s2, s - 1):
                     break
                 s = s2
         s, e = self._trim(st, s, r, left_scan=True)
@@ -649,8 +670,8 @@ class SourceFinder:
         if em is not None:
             text = st.span_text(p, em).strip(_STRIP)
             return (p, em, text) if text and _is_cap(text.lstrip("([")) else None
-        if marked or not _is_cap(first):
-            return None
+        if marked or not _is_cap(first) or first in self.patterns.not_names:
+            return None  # "In this article, I'll describe …": "I" is no title
         q = p
         last = -1
         while q < limit and q - p < _MAX_TITLE_TOKENS:
@@ -842,7 +863,7 @@ class SourceFinder:
         year_skip: tuple[int, int] | None = None
         if name is None and p.appositive and r - 1 > sent_start and st.words[r - 1] == ",":
             c1 = self._prev_comma(st, r - 2, sent_start)
-            if c1 is not None:
+            if c1 is not None and st.lowers[c1 + 1] not in ("and", "or", "but", "nor"):
                 name = self.name_left(st, c1, sent_start, p.lowercase_anchor)  # X, who …, said
                 if name is not None and st.lowers[c1 + 1] == "in":
                     title = self.title_at(st, c1 + 2, r - 1, marked=False)  # X, in *Title* (2011), argues
@@ -887,6 +908,10 @@ class SourceFinder:
     def _fill_right(self, st: _DocState, p: Pattern, s: int, e: int, rights: dict[int, int]) -> _Candidate | None:
         doc = st.doc
         sent_start, sent_end = st.sentence_bounds(s)
+        if p.not_after and s > sent_start and st.lowers[s - 1] in p.not_after:
+            return None  # "companies such as Napify showed …"
+        if p.skip_bylines and st.lowers[sent_start] == "this" and sent_end - sent_start <= 25:
+            return None  # "This guest post was written by …"
         pos = e
         title: tuple[int, int, str] | None = None
         name: _NameHit | None = None
@@ -930,7 +955,7 @@ class SourceFinder:
                         break
             if r_end is None and p.appositive and right_at is None and end < sent_end and st.words[end] == ",":
                 c2 = self._next_comma(st, end + 1, sent_end)  # as X, who …, put it
-                if c2 is not None:
+                if c2 is not None and st.lowers[end + 1] not in ("and", "or", "but", "nor"):
                     r_end = rights.get(c2 + 1)
             if r_end is None:
                 return None
@@ -963,6 +988,8 @@ class SourceFinder:
                 c.end = max(c.end, t[1])
         if c.pattern.requires_title and c.title is None:
             return False
+        if c.end < sent_end and st.lowers[c.end] in self.patterns.modifier_heads:
+            return False  # "the Court's evaluation team", "Avdi's story steps": a compound noun
         if c.year_skip is not None:
             c.year = _year_of(st.words, c.start, c.year_skip[0]) or _year_of(st.words, c.year_skip[1], c.end)
         else:
@@ -988,6 +1015,11 @@ class SourceFinder:
             return
         for k in range(n.start + 1, n.end):
             if st.words[k] in _POSSESSIVES:
+                q = k + 1
+                while q < n.end and _like_ordinal_or_year(st.words[q]):
+                    q += 1
+                if q < n.end and _is_cap(st.words[q]):
+                    return  # "[Women's Entrepreneurship Report]": a title as a whole
                 # "According to [NetHope's 2020 digital transformation report](…)"
                 c.name = _NameHit(n.start, k, st.span_text(n.start, k), n.quality)
                 tr = self.title_at(st, k + 1, n.end, marked=False)
@@ -1137,7 +1169,7 @@ class SourceFinder:
         for n, c in enumerate(cands):
             ref = attached.get(n)
             cs, ce = st.idx[c.start], st.char_end(c.end)
-            name = c.name.text.strip(_STRIP)
+            name = _tidy(c.name.text)
             if ref is not None:
                 stype = ref.info.source_type
                 if stype == "other":
@@ -1151,12 +1183,12 @@ class SourceFinder:
                     cs,
                     Source(
                         kind="attribution",
-                        text=st.text[cs:ce],
+                        text=" ".join(st.text[cs:ce].split()),
                         sentence=self._sentence_text(st, c.start, (cs, ce)),
                         line=line_of(doc, cs),
                         source_type=stype,
                         name=name,
-                        title=c.title,
+                        title=_tidy(c.title) if c.title else None,
                         url=url,
                         domain=domain,
                         year=c.year,
