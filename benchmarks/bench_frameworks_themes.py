@@ -1,0 +1,92 @@
+"""What ddlens_frameworks and ddlens_themes add to the foundation pipeline, in one run.
+
+    .venv/bin/python benchmarks/bench_frameworks_themes.py ../shared/corpora/18f-blog [--repeat 5]
+
+Two measurements over the same posts, alternating runs and keeping the fastest of each
+(the machine is shared, so the minimum is the least noisy estimate):
+
+- pipeline: Articles parsed beforehand; the time of ``Lens.analyze_many`` (tokenizer,
+  components, building the Analysis), foundation (ddlens_sentences + ddlens_sources)
+  vs foundation + ddlens_frameworks + ddlens_themes. This isolates the two components.
+- end to end: the same from file paths (reading and Markdown parsing included), which is
+  what ``ddlens analyze`` pays.
+
+Also printed: spaCy's blank English tokenizer alone, for the issue-8 budget (whole
+pipeline <= 3x tokenizer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+FOUNDATION = ["ddlens_sentences", "ddlens_sources"]
+WITH_OURS = ["ddlens_sentences", "ddlens_frameworks", "ddlens_sources", "ddlens_themes"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+
+    import spacy
+
+    import ddlens
+    from ddlens.article import Article
+    from ddlens.files import iter_post_paths
+
+    paths = list(iter_post_paths([args.folder], None))
+    arts = [Article.from_path(p) for p in paths]
+    base = ddlens.load(components=FOUNDATION)
+    ours = ddlens.load(components=WITH_OURS)
+    blank = spacy.blank("en")
+    n_tokens = sum(len(blank.make_doc(a.text)) for a in arts)
+
+    def run(fn) -> float:  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+
+    # warm-up (caches, lazy imports)
+    list(base.analyze_many(arts[:20]))
+    list(ours.analyze_many(arts[:20]))
+    times: dict[str, list[float]] = {k: [] for k in ("tokenizer", "base", "ours", "base_e2e", "ours_e2e")}
+    for _ in range(args.repeat):
+        times["tokenizer"].append(run(lambda: [blank.make_doc(a.text) for a in arts]))
+        times["base"].append(run(lambda: list(base.analyze_many(arts))))
+        times["ours"].append(run(lambda: list(ours.analyze_many(arts))))
+        times["base_e2e"].append(run(lambda: list(base.analyze_many(paths))))
+        times["ours_e2e"].append(run(lambda: list(ours.analyze_many(paths))))
+    best = {k: min(v) for k, v in times.items()}
+    # per-component time: the same work as nlp(doc), one component at a time
+    spent: dict[str, float] = {"tokenizer": 0.0}
+    for a in arts:
+        t = time.perf_counter()
+        doc = ours.make_doc(a)
+        spent["tokenizer"] += time.perf_counter() - t
+        for name, proc in ours.nlp.pipeline:
+            t = time.perf_counter()
+            doc = proc(doc)
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+    print(f"{len(arts)} posts, {n_tokens} tokens, best of {args.repeat} alternating runs")
+    print(f"  spaCy blank tokenizer                   {best['tokenizer']:7.3f} s")
+    print(f"  foundation pipeline                     {best['base']:7.3f} s")
+    print(f"  foundation + frameworks + themes        {best['ours']:7.3f} s")
+    print(f"  -> added by frameworks + themes         {100 * (best['ours'] / best['base'] - 1):6.1f} %")
+    print(f"  end to end from files, foundation       {best['base_e2e']:7.3f} s")
+    print(f"  end to end from files, + ours           {best['ours_e2e']:7.3f} s")
+    print(f"  -> added end to end                     {100 * (best['ours_e2e'] / best['base_e2e'] - 1):6.1f} %")
+    print(f"  foundation + ours vs tokenizer          {best['ours'] / best['tokenizer']:7.2f} x")
+    print("  time per component (one more run):")
+    for name, secs in spent.items():
+        print(f"    {name:36} {secs:7.3f} s")
+
+
+if __name__ == "__main__":
+    main()
