@@ -17,7 +17,9 @@ __all__ = ["DEFAULT_COMPONENTS", "build_nlp"]
 # Order matters: later components read what earlier ones set.
 DEFAULT_COMPONENTS: tuple[str, ...] = (
     "ddlens_sentences",
+    "ddlens_frameworks",
     "ddlens_sources",
+    "ddlens_themes",
 )
 
 MAX_LENGTH = 2**30  # ddlens' default pipeline has no parser: long texts are fine
