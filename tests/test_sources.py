@@ -356,6 +356,7 @@ def _component_cpu_seconds(lens, body: str) -> tuple[float, int]:
     return time.process_time() - t0, len(doc._.sources)
 
 
+@pytest.mark.slow
 def test_a_1mb_line_is_read_in_under_a_second(src_lens, corpus_dir: Path) -> None:
     prose = " ".join(
         Article.from_path(p).text.replace("\n", " ") for p in sorted((corpus_dir / "posts").glob("*.md"))[:40]
