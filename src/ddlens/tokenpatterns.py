@@ -18,9 +18,8 @@ maximum length, so matching is linear in the document length. The result equals 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from spacy.attrs import IDS
@@ -212,7 +211,3 @@ class TokenPatterns:
             pairs = np.unique(np.stack([starts, pos], axis=1), axis=0)
             out[self.names[k]] = (pairs[:, 0], pairs[:, 1])
         return out
-
-    @staticmethod
-    def describe(pattern: Iterable[Mapping[str, Any]]) -> str:
-        return json.dumps(list(pattern), ensure_ascii=False)
