@@ -119,6 +119,9 @@ def analyze(
     cache: bool = typer.Option(
         True, "--cache/--no-cache", help="Reuse results for unchanged files ($DDLENS_CACHE_DIR or the user cache folder)."
     ),
+    frameworks: Optional[List[Path]] = typer.Option(
+        None, "--frameworks", metavar="FILE", help="A frameworks patterns file (JSONL) to add to the shipped list (repeatable)."
+    ),
 ) -> None:
     """Analyse posts and print one record per post (see `ddlens schema`).
 
@@ -133,7 +136,7 @@ def analyze(
 
     files = collect_paths(paths, glob)
     try:
-        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache)
+        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache, config=frameworks_config(frameworks) or None)
     except ValueError as exc:
         raise fail(str(exc)) from None
     n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
@@ -352,6 +355,145 @@ def sources_cmd(
         write_report(index.to_dict(top=max(0, top)), fmt.value, out)
     if failures:
         typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
+        raise typer.Exit(1)
+
+
+class FrameworksFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+
+
+def frameworks_config(files: Optional[List[Path]]) -> dict[str, dict[str, Any]]:
+    """Pipeline config adding the user's patterns files (checked here, one line per problem)."""
+    if not files:
+        return {}
+    from .components.frameworks import PatternsError, load_patterns
+
+    for f in files:
+        try:
+            load_patterns(f)
+        except PatternsError as exc:
+            raise fail(str(exc)) from None
+    return {"ddlens_frameworks": {"patterns": [str(f) for f in files]}}
+
+
+@app.command("frameworks")
+def frameworks_cmd(
+    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    candidates: bool = typer.Option(
+        False, "--candidates", help="List unlisted framework names found before a head noun, as patterns-file lines."
+    ),
+    frameworks: Optional[List[Path]] = typer.Option(
+        None, "--frameworks", metavar="FILE", help="A patterns file (JSONL, like models/frameworks.jsonl) to add (repeatable)."
+    ),
+    fmt: FrameworksFormat = typer.Option(FrameworksFormat.json, "--format", "-f", help="Output format."),
+    min_posts: int = typer.Option(1, "--min-posts", help="Only list names found in at least this many posts."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core)."),
+    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+) -> None:
+    """Named frameworks across a folder: per framework its posts, mentions and one example.
+
+    With --candidates, the capitalised names found before a head noun (framework,
+    approach, model, principles, standard, toolkit, index, method...) that are not in the
+    list, with counts, one JSON object per line in the patterns-file format: edit the
+    category, keep the lines you want, and pass the file back with --frameworks.
+    """
+    import os
+
+    from . import load
+    from .article import ArticleError
+    from .framework_summary import FrameworkIndex, write_records
+
+    files = collect_paths(paths, glob)
+    config = frameworks_config(frameworks)
+    try:
+        lens = load(components=["ddlens_sentences", "ddlens_frameworks"], config=config, max_bytes=max_bytes)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finder = lens.nlp.get_pipe("ddlens_frameworks")
+    index = FrameworkIndex(candidates=candidates, entries=finder.entries)
+    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+    failures = 0
+    for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "finding frameworks"):
+        if isinstance(outcome, ArticleError):
+            failures += 1
+            report_error(outcome)
+        else:
+            index.add(outcome)
+    with open_output(output) as out:
+        write_records(index.records(min_posts=max(1, min_posts)), fmt.value, out, candidates=candidates)
+    if failures:
+        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
+        raise typer.Exit(1)
+
+
+class ThemesFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+@app.command("themes")
+def themes_cmd(
+    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    k: Optional[int] = typer.Option(None, "--k", "-k", min=1, help="Number of themes (default: about sqrt(posts/2), 2 to 10)."),
+    top_terms: int = typer.Option(10, "--terms", min=1, help="Top terms to list per theme."),
+    fmt: ThemesFormat = typer.Option(ThemesFormat.json, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+) -> None:
+    """Themes of a folder of posts: a topic model (NMF on TF-IDF of keyphrase candidates,
+    fixed random_state), each theme with its top terms, its posts and a count per year."""
+    from .article import Article, ArticleError
+    from .framework_summary import write_themes
+    from .topics import CorpusThemes
+
+    files = collect_paths(paths, glob)
+    model = CorpusThemes(k=k, top_terms=top_terms)
+    failures = 0
+    for f in progress_iter(iter(files), len(files), "reading"):
+        try:
+            model.add(Article.from_path(f, max_bytes=max_bytes))
+        except ArticleError as exc:
+            failures += 1
+            report_error(exc)
+    try:
+        result = model.result()
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    with open_output(output) as out:
+        write_themes(result, fmt.value, out)
+    if failures:
+        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be read", err=True)
+        raise typer.Exit(1)
+
+
+@train_app.command("themes")
+def train_themes_cmd(
+    corpus: Path = typer.Argument(..., help="A folder of posts (e.g. corpora/)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the table (JSON), e.g. models/themes_df.json."),
+    min_df: int = typer.Option(2, "--min-df", min=1, help="Leave out phrases found in fewer posts."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+) -> None:
+    """Build the background document-frequency table of the keyphrase scorer from a folder
+    of posts (deterministic: the same posts give the same bytes)."""
+    from .files import MissingPath
+    from .train.themes import train
+
+    try:
+        result = train(corpus, out, min_df=min_df, pattern=glob)
+    except MissingPath as exc:
+        raise fail(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    for e in result.errors:
+        typer.echo(e, err=True)
+    typer.echo(f"{result.posts} post(s), {result.phrases} phrase(s) with df >= {min_df}")
+    typer.echo(f"wrote {out} (sha256 {result.sha256})")
+    if result.errors:
         raise typer.Exit(1)
 
 

@@ -61,7 +61,7 @@ CATEGORIES = ("methodology", "principles", "standard", "regulation", "strategy",
 CANDIDATE = "candidate"
 USES = ("name", "noun", "head", "context", "cooccur")
 CASES = ("insensitive", "sensitive")
-_ENTRY_KEYS = {"id", "name", "category", "parent", "aliases", "exclude", "mentions", "posts", "note"}
+_ENTRY_KEYS = {"id", "name", "category", "parent", "aliases", "exclude", "mentions", "posts", "example", "note"}
 _ALIAS_KEYS = {"text", "case", "use", "heads", "context", "not_before", "not_after"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -495,8 +495,12 @@ class FrameworkFinder:
             (left + 1 < h and doc[left + 1].lower_ in conn) or doc[left].lower_.endswith("ing")
         ):
             left += 1
-        # trim determiners, stop words and generic words at the left edge, connectors anywhere at the edge
-        while left < h and (doc[left].lower_ in STOP_WORDS or doc[left].lower_ in R["candidate_skip"] or doc[left].lower_ in conn):
+        # trim determiners, stop words (not number words: "Four Rs") and generic words at the left edge
+        while left < h and (
+            (doc[left].lower_ in STOP_WORDS and not doc[left].like_num)
+            or doc[left].lower_ in R["candidate_skip"]
+            or doc[left].lower_ in conn
+        ):
             left += 1
         if left >= h:
             return None
@@ -516,12 +520,23 @@ class FrameworkFinder:
             return None
         if any(taken[j] for j in range(left, h + 1)):
             return None
-        # title-case lines (headings) capitalise every word: not evidence of a name
+        # headings in title case capitalise every word: not evidence of a name
         lo, hi = self._sentence_bounds(doc, h)
-        words = [t for t in doc[lo:hi] if t.is_alpha and t.lower_ not in STOP_WORDS]
-        if len(words) >= 4 and sum(_is_cap(t.text) for t in words) >= 0.8 * len(words):
-            return None
+        if self._is_heading(doc, lo, hi):
+            words = [t for t in doc[lo:hi] if t.is_alpha and t.lower_ not in STOP_WORDS]
+            if len(words) >= 3 and sum(_is_cap(t.text) for t in words) >= 0.8 * len(words):
+                return None
         return left, h + 1
+
+    @staticmethod
+    def _is_heading(doc: Doc, lo: int, hi: int) -> bool:
+        """A Markdown heading of the post's Article; without one, a block with no final stop."""
+        article = doc._.article
+        if article is not None and getattr(article, "headings", None) is not None:
+            line = line_of(doc, doc[lo].idx)
+            return any(hd.line == line for hd in article.headings)
+        last = next((t for t in reversed(doc[lo:hi]) if not t.is_space), None)
+        return last is not None and last.text not in (".", "!", "?", ":", ";")
 
     def _sentence_bounds(self, doc: Doc, i: int) -> tuple[int, int]:
         if doc.has_annotation("SENT_START"):
@@ -538,7 +553,8 @@ class FrameworkFinder:
     # -- the component ---------------------------------------------------------------------------
     def find(self, doc: Doc, candidates: bool = True) -> tuple[list[_Mention], list[tuple[int, int]]]:
         """Accepted mentions (non-overlapping) and candidate spans."""
-        items: list[tuple[int, int, int, int, Entry | None]] = []  # (start, end, depth, is_block, entry)
+        items: list[tuple[int, int, int, Entry]] = []  # (start, end, depth, entry)
+        blocks: list[tuple[int, int, str]] = []  # an entry's exclude phrases block that entry only
         heads: list[int] = []
         for matcher in (self.lower, self.orth):
             for key, start, end in matcher(doc):
@@ -546,21 +562,27 @@ class FrameworkFinder:
                 if rule.kind == "head":
                     heads.append(start)
                 elif rule.kind == "exclude":
-                    items.append((start, end, rule.depth + 1000, 1, rule.entry))
+                    assert rule.entry is not None
+                    blocks.append((start, end, rule.entry.id))
                 else:
                     assert rule.entry is not None and rule.alias is not None
                     if self._accept(doc, start, end, rule.alias):
-                        items.append((start, end, rule.depth, 0, rule.entry))
-        # longest first; on equal spans the deeper (more specific) entry, blocks before mentions
-        items.sort(key=lambda x: (-(x[1] - x[0]), -x[2], -x[3], x[0], x[4].id if x[4] else ""))
+                        items.append((start, end, rule.depth, rule.entry))
+        if blocks:
+            items = [
+                it for it in items if not any(b[2] == it[3].id and b[0] < it[1] and it[0] < b[1] for b in blocks)
+            ]
+        # longest first; on equal spans the deeper (more specific) entry
+        items.sort(key=lambda x: (-(x[1] - x[0]), -x[2], x[0], x[3].id))
         taken = bytearray(len(doc) + 1)
         mentions: list[_Mention] = []
-        for start, end, depth, is_block, entry in items:
+        for start, end, depth, entry in items:
             if any(taken[start:end]):
                 continue
             taken[start:end] = b"\x01" * (end - start)
-            if not is_block and entry is not None:
-                mentions.append(_Mention(start, end, entry, depth))
+            mentions.append(_Mention(start, end, entry, depth))
+        for start, end, _ in blocks:  # excluded names are not candidates either
+            taken[start:end] = b"\x01" * (end - start)
         mentions.sort(key=lambda m: m.start)
         mentions = self._merge_parenthetical(doc, mentions)
         cands: list[tuple[int, int]] = []

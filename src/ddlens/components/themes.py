@@ -346,6 +346,56 @@ class PhraseExtractor:
                     out.add((low * P1 + units[i + 1][0] * P2 + units[i + 2][1] * P3 + T3) & M)
         return out
 
+    def surfaces(self, p: DocPhrases, keys: list[int]) -> dict[int, str]:
+        """How each phrase reads: as first written, each word lowercased unless it is an
+        acronym ("GSA", "GitHub") or is never written in lowercase in this post (a name)."""
+        at = np.searchsorted(p.keys, np.asarray(keys, dtype=np.uint64))
+        occs = p.first[at].tolist()
+        spans = []
+        toks: list[int] = []
+        for o in occs:
+            u = int(p.occ_unit[o])
+            units = [(int(p.units_start[x]), int(p.units_end[x])) for x in range(u, u + int(p.occ_nwords[o]))]
+            spans.append(units)
+            for a, b in units:
+                toks.extend(range(a, b))
+        t = np.asarray(toks, dtype=np.int64)
+        keep_case = p.tok_orth[t] == p.tok_low[t]  # written in lowercase: nothing to decide
+        cap = np.flatnonzero(~keep_case)
+        strings = self.vocab.strings
+        if len(cap):
+            lower_written = p.tok_low[p.tok_orth == p.tok_low]
+            # a capitalised word is a name if the post never writes it in lowercase and
+            # capitalises it at least once inside a sentence (not only at starts and in headings)
+            never_lower = ~(p.tok_low[t[cap]][:, None] == lower_written[None, :]).any(axis=1)
+            for c, ok in zip(cap.tolist(), never_lower.tolist()):
+                keep_case[c] = ok and self._capitalised_inside(p, int(p.tok_low[t[c]]))
+        keep = dict(zip(toks, keep_case.tolist()))
+        out: dict[int, str] = {}
+        for key, units in zip(keys, spans):
+            words = []
+            for a, b in units:
+                parts = []
+                for i in range(a, b):
+                    w = strings[int(p.tok_orth[i])]
+                    if not keep[i] and not any(c.isupper() for c in w[1:]):
+                        w = w.lower()
+                    parts.append(w)
+                words.append("".join(parts))
+            out[key] = " ".join(words)
+        return out
+
+    def _capitalised_inside(self, p: DocPhrases, low: int, limit: int = 20) -> bool:
+        strings = self.vocab.strings
+        for i in np.flatnonzero(p.tok_low == np.uint64(low))[:limit].tolist():
+            if i == 0 or p.tok_orth[i] == p.tok_low[i]:
+                continue
+            prev = strings[int(p.tok_orth[i - 1])]
+            if prev.isspace() or prev in (".", "!", "?", ":", ";", "…", "•", "-", "–", "—", "|", "#", "*", '"', "“", "(", "["):
+                continue
+            return True
+        return False
+
     @staticmethod
     def subkeys(p: DocPhrases, occ: int) -> set[int]:
         """Keys of the shorter phrases inside one phrase occurrence."""
@@ -591,44 +641,8 @@ class ThemeFinder:
             return []
         top = float(score[order[chosen[0]]]) or 1.0
         keys = [cand_keys[i] for i in chosen]
-        names = self.surfaces(p, keys)
+        names = self.extractor.surfaces(p, keys)
         return [Theme(phrase=names[key], score=float(score[order[i]]) / top) for key, i in zip(keys, chosen)]
-
-    def surfaces(self, p: DocPhrases, keys: list[int]) -> dict[int, str]:
-        """How each phrase reads: as first written, each word lowercased unless it is an
-        acronym ("GSA", "GitHub") or is never written in lowercase in this post (a name)."""
-        at = np.searchsorted(p.keys, np.asarray(keys, dtype=np.uint64))
-        occs = p.first[at].tolist()
-        spans = []
-        toks: list[int] = []
-        for o in occs:
-            u = int(p.occ_unit[o])
-            units = [(int(p.units_start[x]), int(p.units_end[x])) for x in range(u, u + int(p.occ_nwords[o]))]
-            spans.append(units)
-            for a, b in units:
-                toks.extend(range(a, b))
-        t = np.asarray(toks, dtype=np.int64)
-        keep_case = p.tok_orth[t] == p.tok_low[t]  # written in lowercase: nothing to decide
-        cap = np.flatnonzero(~keep_case)
-        if len(cap):
-            seen_lower = p.tok_low[p.tok_orth == p.tok_low]
-            # a capitalised word is a name unless the post also writes it in lowercase
-            keep_case[cap] = ~(p.tok_low[t[cap]][:, None] == seen_lower[None, :]).any(axis=1)
-        keep = dict(zip(toks, keep_case.tolist()))
-        strings = self.extractor.vocab.strings
-        out: dict[int, str] = {}
-        for key, units in zip(keys, spans):
-            words = []
-            for a, b in units:
-                parts = []
-                for i in range(a, b):
-                    w = strings[int(p.tok_orth[i])]
-                    if not keep[i] and not any(c.isupper() for c in w[1:]):
-                        w = w.lower()
-                    parts.append(w)
-                words.append("".join(parts))
-            out[key] = " ".join(words)
-        return out
 
     def __call__(self, doc: Doc) -> Doc:
         article = doc._.article
