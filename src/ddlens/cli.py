@@ -119,6 +119,9 @@ def analyze(
     cache: bool = typer.Option(
         True, "--cache/--no-cache", help="Reuse results for unchanged files ($DDLENS_CACHE_DIR or the user cache folder)."
     ),
+    taxonomy: Optional[str] = typer.Option(
+        None, "--taxonomy", help="Taxonomy for `pillars`: a shipped name (see `ddlens pillars --help`) or a YAML file."
+    ),
     frameworks: Optional[List[Path]] = typer.Option(
         None, "--frameworks", metavar="FILE", help="A frameworks patterns file (JSONL) to add to the shipped list (repeatable)."
     ),
@@ -136,7 +139,8 @@ def analyze(
 
     files = collect_paths(paths, glob)
     try:
-        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache, config=frameworks_config(frameworks) or None)
+        config = {**(pillars_config(taxonomy) or {}), **frameworks_config(frameworks)}
+        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache, config=config or None)
     except ValueError as exc:
         raise fail(str(exc)) from None
     n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
@@ -298,6 +302,127 @@ def rule_cmd(code: str = typer.Argument(..., help="A rule code (DDL004) or name 
     except CheckConfigError as exc:
         raise fail(str(exc)) from None
     typer.echo(r.describe(), nl=False)
+
+
+def pillars_config(taxonomy: Optional[str], model: Optional[Path] = None) -> Optional[dict[str, dict[str, Any]]]:
+    """Pipeline config for `ddlens_pillars` from --taxonomy/--model. The model file is named
+    explicitly so that result caches key on its bytes; without a trained model, say so."""
+    if taxonomy is None and model is None:
+        return None
+    from .taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
+
+    try:
+        tax = load_taxonomy(taxonomy or DEFAULT_TAXONOMY)
+    except TaxonomyError as exc:
+        raise fail(str(exc)) from None
+    cfg: dict[str, Any] = {"taxonomy": taxonomy or DEFAULT_TAXONOMY}
+    path = model if model is not None else tax.model_path()
+    if path is not None and (model is not None or path.is_file()):
+        cfg["model"] = str(path)
+    else:
+        typer.echo(
+            f"ddlens: taxonomy {tax.name!r} has no trained model: scores count its phrases and are not calibrated "
+            f"(train one with `ddlens train pillars CORPUS --taxonomy {taxonomy} --out FILE`)",
+            err=True,
+        )
+    return {"ddlens_pillars": cfg}
+
+
+class PillarsFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+@app.command("pillars")
+def pillars_cmd(
+    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    fmt: PillarsFormat = typer.Option(PillarsFormat.json, "--format", "-f", help="Output format."),
+    taxonomy: str = typer.Option(
+        "transformation-pillars",
+        "--taxonomy",
+        help="A shipped taxonomy (transformation-pillars, principles-for-digital-development) or a YAML file.",
+    ),
+    model: Optional[Path] = typer.Option(None, "--model", help="A model trained by `ddlens train pillars` for the taxonomy."),
+    top: int = typer.Option(5, "--top", help="Posts with the strongest evidence to list per pillar."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core)."),
+    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+) -> None:
+    """Which pillars a folder of posts addresses: the share of posts per pillar, per year,
+    the combinations, and the posts with the strongest evidence (with sentences and lines)."""
+    import json
+    import os
+
+    from . import load
+    from .article import ArticleError
+    from .pillar_summary import render_table, summarize
+
+    files = collect_paths(paths, glob)
+    config = pillars_config(taxonomy, model)
+    try:
+        lens = load(components=["ddlens_sentences", "ddlens_pillars"], config=config, max_bytes=max_bytes)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    scorer = lens.nlp.get_pipe("ddlens_pillars")
+    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+    analyses = []
+    failures = 0
+    for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "scoring"):
+        if isinstance(outcome, ArticleError):
+            failures += 1
+            report_error(outcome)
+        else:
+            analyses.append(outcome)
+    summary = summarize(analyses, scorer.taxonomy, method=scorer.method, failed=failures, top=max(0, top))
+    with open_output(output) as out:
+        if fmt is PillarsFormat.table:
+            render_table(summary, out)
+        else:
+            out.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    if failures:
+        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
+        raise typer.Exit(1)
+
+
+@train_app.command("pillars")
+def train_pillars_cmd(
+    corpus: Path = typer.Argument(..., help="A labelled corpus folder (with labels.jsonl) or a labels .jsonl file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the model (.skops)."),
+    taxonomy: str = typer.Option(
+        "transformation-pillars", "--taxonomy", help="A shipped taxonomy name or a YAML file; labels come from its labels_key."
+    ),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds for calibration checks and thresholds."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment."),
+) -> None:
+    """Train the pillar classifier for a taxonomy from labelled posts (deterministic: the
+    same corpus gives a byte-identical file)."""
+    from .taxonomy import TaxonomyError, load_taxonomy
+    from .train.pillars import CorpusError, train
+
+    try:
+        tax = load_taxonomy(taxonomy)
+    except TaxonomyError as exc:
+        raise fail(str(exc)) from None
+    try:
+        result = train(corpus, tax, out, folds=folds, seed=seed)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise fail(f"{len(exc.problems)} problem(s) in the labelled corpus; no model written", 1) from None
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    key = tax.labels_key or tax.name
+    typer.echo(
+        f"trained {tax.name} on {result.posts} post(s)"
+        + (f" ({result.skipped} without '{key}' labels skipped)" if result.skipped else "")
+    )
+    width = max(len(i) for i in tax.ids)
+    typer.echo(f"{'category':<{width}}  positives  threshold  cv-F1")
+    for i in tax.ids:
+        typer.echo(f"{i:<{width}}  {result.positives[i]:>9}  {result.thresholds[i]:>9.2f}  {result.cv_f1[i]:.3f}")
+    typer.echo(f"macro-F1 {result.macro_f1:.3f} ({folds}-fold, out of fold; thresholds tuned on the same folds)")
+    typer.echo(f"wrote {out} (sha256 {result.sha256})")
 
 
 class SourcesFormat(str, Enum):

@@ -90,7 +90,7 @@ class ModelConfig:
     word_ngrams: tuple[int, int] | None = (1, 2)
     char_ngrams: tuple[int, int] | None = (2, 5)
     min_df: int = 2
-    phrase_weight: float = 0.5
+    phrase_weight: float = 0.1
     C: float = 10.0
     calibration_folds: int = 5
 

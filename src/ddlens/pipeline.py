@@ -20,6 +20,7 @@ DEFAULT_COMPONENTS: tuple[str, ...] = (
     "ddlens_frameworks",
     "ddlens_sources",
     "ddlens_themes",
+    "ddlens_pillars",
 )
 
 MAX_LENGTH = 2**30  # ddlens' default pipeline has no parser: long texts are fine
