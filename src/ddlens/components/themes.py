@@ -102,7 +102,15 @@ class DocPhrases:
     units_end: np.ndarray  # token index after each word
     n_units: int
     tok_low: np.ndarray  # uint64, LOWER hash of each token
-    tok_orth: np.ndarray  # uint64, ORTH hash of each token
+    doc: Doc | None = None  # the Doc, for ORTH hashes (read only when a phrase is shown)
+    _orth: np.ndarray | None = None
+
+    @property
+    def tok_orth(self) -> np.ndarray:
+        """uint64 ORTH hash of each token (read from the Doc on first use)."""
+        if self._orth is None:
+            self._orth = self.doc.to_array(ORTH) if self.doc is not None and len(self.doc) else np.zeros(0, dtype=np.uint64)
+        return self._orth
 
     def span(self, occ: int) -> tuple[int, int]:
         """Token span (start, end) of one occurrence."""
@@ -184,9 +192,7 @@ class PhraseExtractor:
 
     def word_info(self, doc: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Lowercase hash, kind, folded hash and weak flag of every token."""
-        arr = doc.to_array([LOWER, ORTH])
-        low = arr[:, 0]
-        self._orth = arr[:, 1]
+        low = doc.to_array(LOWER)
         slot = low & self._mask
         hit = self._t_key[slot] == low
         kind = self._t_kind[slot]
@@ -211,7 +217,6 @@ class PhraseExtractor:
         if n == 0:
             return _empty()
         low, kind, fold, weak = self.word_info(doc)
-        orth = self._orth
         ulow, ufold, ukind, uweak = low, fold, kind, weak
         ustart = uend = None
         # -- words: a hyphenated word ("user-centered", "end-to-end") is one unit
@@ -291,7 +296,7 @@ class PhraseExtractor:
             units_end=uend,
             n_units=m,
             tok_low=low,
-            tok_orth=orth,
+            doc=doc,
         )
 
     def short_keys(self, doc: Doc) -> set[int]:
@@ -359,30 +364,26 @@ class PhraseExtractor:
             spans.append(units)
             for a, b in units:
                 toks.extend(range(a, b))
-        t = np.asarray(toks, dtype=np.int64)
-        keep_case = p.tok_orth[t] == p.tok_low[t]  # written in lowercase: nothing to decide
-        cap = np.flatnonzero(~keep_case)
-        strings = self.vocab.strings
-        if len(cap):
+        doc = p.doc
+        assert doc is not None
+        written = {i: doc[i].text for i in toks}
+        # only Titlecase words need a decision: lowercase ones and acronyms ("GSA", "GitHub")
+        # stay as written; a Titlecase word is a name if the post never writes it in lowercase
+        # and capitalises it at least once inside a sentence (not only at starts, in headings)
+        titled = [i for i in toks if written[i][:1].isupper() and not any(c.isupper() for c in written[i][1:])]
+        lowered: set[int] = set()
+        if titled:
+            lows = p.tok_low[np.asarray(titled, dtype=np.int64)]
             lower_written = p.tok_low[p.tok_orth == p.tok_low]
-            # a capitalised word is a name if the post never writes it in lowercase and
-            # capitalises it at least once inside a sentence (not only at starts and in headings)
-            never_lower = ~(p.tok_low[t[cap]][:, None] == lower_written[None, :]).any(axis=1)
-            for c, ok in zip(cap.tolist(), never_lower.tolist()):
-                keep_case[c] = ok and self._capitalised_inside(p, int(p.tok_low[t[c]]))
-        keep = dict(zip(toks, keep_case.tolist()))
+            never_lower = ~(lows[:, None] == lower_written[None, :]).any(axis=1)
+            for i, low, ok in zip(titled, lows.tolist(), never_lower.tolist()):
+                if not (ok and self._capitalised_inside(p, int(low))):
+                    lowered.add(i)
         out: dict[int, str] = {}
         for key, units in zip(keys, spans):
-            words = []
-            for a, b in units:
-                parts = []
-                for i in range(a, b):
-                    w = strings[int(p.tok_orth[i])]
-                    if not keep[i] and not any(c.isupper() for c in w[1:]):
-                        w = w.lower()
-                    parts.append(w)
-                words.append("".join(parts))
-            out[key] = " ".join(words)
+            out[key] = " ".join(
+                "".join(written[i].lower() if i in lowered else written[i] for i in range(a, b)) for a, b in units
+            )
         return out
 
     def _capitalised_inside(self, p: DocPhrases, low: int, limit: int = 20) -> bool:
@@ -419,7 +420,7 @@ class PhraseExtractor:
 def _empty() -> DocPhrases:
     z = np.zeros(0, dtype=np.int64)
     zu = np.zeros(0, dtype=np.uint64)
-    return DocPhrases(zu, z, z, z, np.zeros(0, dtype=bool), zu, z, z, zu, zu, np.zeros(0, dtype=np.int8), z, z, 0, zu, zu)
+    return DocPhrases(zu, z, z, z, np.zeros(0, dtype=bool), zu, z, z, zu, zu, np.zeros(0, dtype=np.int8), z, z, 0, zu)
 
 
 # -- background statistics ------------------------------------------------------------------
