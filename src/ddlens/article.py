@@ -35,6 +35,7 @@ _JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
 _URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]{1,2048}")
 _LIQUID_FIRST = 0xF0000  # plane-15 private use: one code point per Liquid tag (index encoded)
 _LIQUID_FILL = "\ue000"
+_LIQUID_CLOSE = {"{%": "%}", "{{": "}}"}
 _LIQUID_MARK = re.compile("[\U000f0000-\U000ffffd]")
 _PLACEHOLDER_CHARS = re.compile("[\U000f0000-\U000ffffd\ue000]+")
 _UNSAFE = re.compile("[\0\ue000\U000f0000-\U000ffffd]")
@@ -128,32 +129,36 @@ def _blank_tag(tag: str, marker: str) -> str:
 
 
 def _blank_liquid(body: str) -> tuple[str, list[str]]:
-    """Replace ``{% … %}`` and ``{{ … }}`` by same-length placeholders (newlines kept)."""
+    """Replace ``{% … %}`` and ``{{ … }}`` by same-length placeholders (newlines kept).
+    Linear in the body: the next opener of each kind is remembered, not searched again."""
     if "{%" not in body and "{{" not in body:
         return body, []
     tags: list[str] = []
     out: list[str] = []
     pos = 0
-    n = len(body)
-    while pos < n:
-        a = body.find("{%", pos)
-        b = body.find("{{", pos)
-        cands = [x for x in (a, b) if x >= 0]
+    nxt = {"{%": body.find("{%"), "{{": body.find("{{")}
+
+    def blank(start: int, end: int) -> None:
+        marker = chr(_LIQUID_FIRST + len(tags))
+        tags.append(body[start:end])
+        out.append(body[pos:start])
+        out.append(_blank_tag(tags[-1], marker))
+
+    while len(tags) < 0xFFFD:
+        for opener, at in nxt.items():
+            if 0 <= at < pos:
+                nxt[opener] = body.find(opener, pos)
+        cands = [at for at in nxt.values() if at >= 0]
         if not cands:
             break
         start = min(cands)
-        close = "%}" if start == a else "}}"
-        end = body.find(close, start + 2)
-        if end < 0:
-            break
+        opener = body[start : start + 2]
+        end = body.find(_LIQUID_CLOSE[opener], start + 2)
+        if end < 0:  # nothing closes it, nor any later opener of its kind: leave them as text
+            nxt[opener] = -1
+            continue
         end += 2
-        tag = body[start:end]
-        if len(tags) >= 0xFFFD:
-            break
-        marker = chr(_LIQUID_FIRST + len(tags))
-        tags.append(tag)
-        out.append(body[pos:start])
-        out.append(_blank_tag(tag, marker))
+        blank(start, end)
         pos = end
     out.append(body[pos:])
     return "".join(out), tags
