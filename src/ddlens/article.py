@@ -36,6 +36,11 @@ _URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]{1,2048}")
 _LIQUID_FIRST = 0xF0000  # plane-15 private use: one code point per Liquid tag (index encoded)
 _LIQUID_FILL = "\ue000"
 _LIQUID_CLOSE = {"{%": "%}", "{{": "}}"}
+_LIQUID_BLOCK = re.compile(r"\{%-?\s*(raw|comment)\s*-?%\}")
+_LIQUID_END = {
+    "raw": re.compile(r"\{%-?\s*endraw\s*-?%\}"),
+    "comment": re.compile(r"\{%-?\s*endcomment\s*-?%\}"),
+}
 _LIQUID_MARK = re.compile("[\U000f0000-\U000ffffd]")
 _PLACEHOLDER_CHARS = re.compile("[\U000f0000-\U000ffffd\ue000]+")
 _UNSAFE = re.compile("[\0\ue000\U000f0000-\U000ffffd]")
@@ -158,6 +163,19 @@ def _blank_liquid(body: str) -> tuple[str, list[str]]:
             nxt[opener] = -1
             continue
         end += 2
+        block = _LIQUID_BLOCK.match(body, start, end) if opener == "{%" else None
+        if block and block.end() == end and (close := _LIQUID_END[block.group(1)].search(body, end)):
+            if block.group(1) == "comment":  # never rendered: one placeholder for all of it
+                blank(start, close.end())
+            else:  # raw: what stands between the tags is shown as written, Liquid or not
+                blank(start, end)
+                pos = end
+                if len(tags) < 0xFFFD:
+                    out.append(body[end : close.start()])
+                    pos = close.start()
+                    blank(close.start(), close.end())
+            pos = close.end()
+            continue
         blank(start, end)
         pos = end
     out.append(body[pos:])
