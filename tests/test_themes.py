@@ -142,6 +142,17 @@ def test_short_path_gives_the_same_keys(extractor, nlp, words, glue):
     assert set(extractor.extract(doc).keys.tolist()) == extractor.short_keys(doc)
 
 
+def test_every_shipped_background_phrase_has_its_key(extractor, nlp):
+    """Loading the table computes each phrase's key in plain Python: the same as extract's."""
+    from ddlens.resources import model_path
+
+    phrases = list(json.loads(model_path("themes_df.json").read_text(encoding="utf-8"))["phrases"])
+    assert len(phrases) > 1000
+    for text, doc in zip(phrases, nlp.tokenizer.pipe(phrases)):
+        p = extractor.extract(doc)
+        assert extractor.phrase_key(doc) == int(p.keys[int(np.argmax(p.nwords))]), text
+
+
 def test_phrases_do_not_cross_punctuation_or_stop_words(extractor, nlp):
     p = extractor.extract(nlp.make_doc("open data. Open source for the ministry of health"))
     names = set(extractor.surfaces(p, p.keys.tolist()).values())

@@ -303,7 +303,40 @@ class PhraseExtractor:
         """The phrase keys of a short Doc (a title), computed in plain Python: the same keys
         as :meth:`extract` gives, without its fixed NumPy overhead."""
         M = 0xFFFFFFFFFFFFFFFF
-        P1, P2, P3, PJ, T2, T3 = (int(x) for x in (_P1, _P2, _P3, _PJ, _T2, _T3))
+        P1, P2, P3, T2, T3 = (int(x) for x in (_P1, _P2, _P3, _T2, _T3))
+        units = self._units(self._py_tokens(doc))
+        out: set[int] = set()
+        m = len(units)
+        for i, (low, fold, kind) in enumerate(units):
+            if kind != CONTENT:
+                continue
+            out.add(fold)
+            if self.max_words >= 2 and i + 1 < m and units[i + 1][2] == CONTENT:
+                out.add((low * P1 + units[i + 1][1] * P2 + T2) & M)
+            if self.max_words >= 3 and i + 2 < m and units[i + 2][2] == CONTENT:
+                mid = units[i + 1][2]
+                if mid == CONTENT or (
+                    mid == INNER
+                    and not (i > 0 and units[i - 1][2] == CONTENT)
+                    and not (i + 3 < m and units[i + 3][2] == CONTENT)
+                ):
+                    out.add((low * P1 + units[i + 1][0] * P2 + units[i + 2][1] * P3 + T3) & M)
+        return out
+
+    def phrase_key(self, doc: Doc) -> int | None:
+        """The key of a Doc that is exactly one phrase ("user-centered design"), else None."""
+        M = 0xFFFFFFFFFFFFFFFF
+        units = self._units(self._py_tokens(doc))
+        kinds = [u[2] for u in units]
+        if kinds == [CONTENT]:
+            return units[0][1]
+        if kinds == [CONTENT, CONTENT] and self.max_words >= 2:
+            return (units[0][0] * int(_P1) + units[1][1] * int(_P2) + int(_T2)) & M
+        if len(kinds) == 3 and kinds[0] == kinds[2] == CONTENT and kinds[1] in (CONTENT, INNER) and self.max_words >= 3:
+            return (units[0][0] * int(_P1) + units[1][0] * int(_P2) + units[2][1] * int(_P3) + int(_T3)) & M
+        return None
+
+    def _py_tokens(self, doc: Doc) -> list[tuple[int, int, int, bool]]:
         info = self._py_info
         toks = []
         for t in doc:
@@ -311,6 +344,13 @@ class PhraseExtractor:
             if v is None:
                 v = info[t.lower] = self._classify(t.lower)
             toks.append((t.lower, v[0], v[1], not t.whitespace_))
+        return toks
+
+    @staticmethod
+    def _units(toks: list[tuple[int, int, int, bool]]) -> list[tuple[int, int, int]]:
+        """Words (low, fold, kind) from tokens, a hyphenated word being one (as in :meth:`extract`)."""
+        M = 0xFFFFFFFFFFFFFFFF
+        PJ = int(_PJ)
         units: list[tuple[int, int, int]] = []  # (low, fold, kind)
         n = len(toks)
         i = 0
@@ -333,23 +373,7 @@ class PhraseExtractor:
                     i += 2
             units.append((low, fold, kind))
             i += 1
-        out: set[int] = set()
-        m = len(units)
-        for i, (low, fold, kind) in enumerate(units):
-            if kind != CONTENT:
-                continue
-            out.add(fold)
-            if self.max_words >= 2 and i + 1 < m and units[i + 1][2] == CONTENT:
-                out.add((low * P1 + units[i + 1][1] * P2 + T2) & M)
-            if self.max_words >= 3 and i + 2 < m and units[i + 2][2] == CONTENT:
-                mid = units[i + 1][2]
-                if mid == CONTENT or (
-                    mid == INNER
-                    and not (i > 0 and units[i - 1][2] == CONTENT)
-                    and not (i + 3 < m and units[i + 3][2] == CONTENT)
-                ):
-                    out.add((low * P1 + units[i + 1][0] * P2 + units[i + 2][1] * P3 + T3) & M)
-        return out
+        return units
 
     def surfaces(self, p: DocPhrases, keys: list[int]) -> dict[int, str]:
         """How each phrase reads: as first written, each word lowercased unless it is an
@@ -484,12 +508,10 @@ def load_background(path: str, tokenizer: Any, extractor: "PhraseExtractor") -> 
     keys: list[int] = []
     dfs: list[int] = []
     for text, d in zip(texts, tokenizer.pipe(texts)):
-        p = extractor.extract(d)
-        if not len(p.keys):
-            continue
-        i = int(np.argmax(p.nwords))  # the phrase itself is its longest key
-        keys.append(int(p.keys[i]))
-        dfs.append(int(phrases[text]))
+        key = extractor.phrase_key(d)
+        if key is not None:
+            keys.append(key)
+            dfs.append(int(phrases[text]))
     k = np.asarray(keys, dtype=np.uint64)
     df = np.asarray(dfs, dtype=np.int64)
     order = np.lexsort((-df, k))  # two spellings of one phrase: keep the larger count
