@@ -173,7 +173,7 @@ def test_hyphenated_words_are_one_word(extractor, nlp):
 def test_background_round_trip(tmp_path, nlp, extractor):
     texts = ["Open data helps. Open data portals.", "Open data again.", "Nothing shared here."]
     table = build_background((nlp.make_doc(t) for t in texts), extractor, min_df=2)
-    assert table["documents"] == 3 and table["phrases"] == {"open data": 2, "open": 2, "data": 2}
+    assert table["documents"] == 3 and table["phrases"] == {"Open data": 2, "Open": 2, "data": 2}
     f = tmp_path / "df.json"
     f.write_text(json.dumps(table), encoding="utf-8")
     tf = ThemeFinder(nlp, background=str(f))
@@ -212,7 +212,7 @@ def test_train_themes_is_deterministic(tmp_path):
         outs.append((tmp_path / name).read_bytes())
     assert outs[0] == outs[1]
     table = json.loads(outs[0])
-    assert table["documents"] == 3 and table["phrases"]["open data portals"] == 2
+    assert table["documents"] == 3 and table["phrases"]["Open data portals"] == 2
 
 
 # -- corpus themes -----------------------------------------------------------------------------

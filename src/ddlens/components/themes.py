@@ -524,7 +524,7 @@ def load_background(path: str, tokenizer: Any, extractor: "PhraseExtractor") -> 
 
 def build_background(docs: Iterable[Doc], extractor: PhraseExtractor, min_df: int = 2) -> dict[str, Any]:
     """A background table (JSON-ready) from Docs: each phrase with its document frequency,
-    written in its most common lowercase surface form."""
+    written in its most common form (as written: a lowercased form can tokenise differently)."""
     per_doc: list[np.ndarray] = []
     surface: dict[int, dict[str, int]] = {}
     n = 0
@@ -539,7 +539,7 @@ def build_background(docs: Iterable[Doc], extractor: PhraseExtractor, min_df: in
             i, j = p.span(occ)
             a = int(starts[i])
             b = int(starts[j - 1] + lens[j - 1])
-            s = " ".join(text[a:b].lower().split())
+            s = " ".join(text[a:b].split())  # as written: re-tokenising a lowercased form can differ ("ID" vs "id")
             d = surface.setdefault(k, {})
             d[s] = d.get(s, 0) + 1
     bg = Background.from_phrases(per_doc)
