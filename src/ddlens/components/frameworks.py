@@ -444,7 +444,9 @@ class FrameworkFinder:
                 return False
             if prev in ("'s", "’s") and start >= 2 and doc[start - 2].text not in a.context:
                 return False
-            return any(_has_word(doc.text, w) for w in a.context)
+            article = doc._.article
+            text = article.text if article is not None else doc.text  # Doc.text is rebuilt token by token
+            return any(_has_word(text, w) for w in a.context)
         if a.use == "noun" and self._caps_follow(doc, end, 2):
             return False  # inside a longer name ("Agile Development Group")
         heads = a.heads or R["noun_heads"]
