@@ -5,7 +5,6 @@ corpus themes (`ddlens themes`). Every example sentence here was written for the
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
