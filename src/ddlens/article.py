@@ -454,9 +454,8 @@ class _Renderer:
             elif t == "link_open":
                 href = tok.attrGet("href") or ""
                 kind = "autolink" if tok.markup == "autolink" else "reference" if tok.meta.get("label") else "inline"
-                link_stack.append(
-                    {"href": str(href), "text_start": self.out.length, "src": cursor, "kind": kind, "label": tok.meta.get("label")}
-                )
+                info = {"href": str(href), "text_start": self.out.length, "src": cursor, "kind": kind}
+                link_stack.append({**info, "label": tok.meta.get("label")})
             elif t == "link_close":
                 if not link_stack:
                     continue
@@ -491,7 +490,8 @@ class _Renderer:
                 bang = self.src.find("![", cursor, end)
                 pos = bang if bang >= 0 else cursor
                 line, col = self.line_col(pos)
-                self.images.append(Image(alt=self.prose(tok.content), src=self.restore(src_attr), line=line, column=col))
+                alt = self.prose(tok.content)
+                self.images.append(Image(alt=alt, src=self.restore(src_attr), line=line, column=col))
                 close = self.alt_end(tok.children or [], bang + 2, end) if bang >= 0 else -1
                 cursor = self.tail_end(close, end, src_attr) if close >= 0 else max(cursor, pos + 2)
             elif t == "html_inline":
@@ -510,7 +510,7 @@ class _Renderer:
         for c in content:
             if cursor < end and src[cursor] == c:
                 q = cursor
-            elif c in " \t\n" or _PLACEHOLDER_CHARS.match(c):
+            elif c in " \t\n":
                 q = -1
             else:
                 q = src.find(c, cursor, min(end, cursor + 40))
@@ -525,7 +525,8 @@ class _Renderer:
         """Offset of the ']' ending an image's alt text that starts at ``pos``: its pieces are
         passed over first, so a ']' inside a code span or escape is not taken for it."""
         for ch in children:
-            needle = ch.markup if ch.type == "text_special" else ch.content if ch.type in ("text", "code_inline") else ""
+            needle = ch.markup if ch.type == "text_special" else ""
+            needle = ch.content if ch.type in ("text", "code_inline") else needle
             q = self._find(needle, pos, end)
             if q >= 0:
                 pos = q + len(needle)
