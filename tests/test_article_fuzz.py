@@ -4,13 +4,15 @@ Properties checked on every generated post:
 
 * building an Article raises nothing but :class:`ArticleError`;
 * every link, image and heading line (and column) lies within the file;
-* a link with anchor text: ``text[start:end].strip() == link.text``, and when the anchor is on
-  one line, every letter/digit of it maps to that same character on source line ``link.line``;
+* a link with anchor text: ``text[start:end].strip() == link.text``; ``link.line`` is the line
+  of its first visible character; an anchor standing on one source line has every letter and
+  digit on that line, and a URL shown as itself (bare, autolink) is written there verbatim;
 * the offset map is exact for ordinary words: every letter or digit of the plain text maps to
   the same character in the source (a character written as an entity maps to its ``&``), and
   such characters appear in the text in source order;
 * Liquid placeholders (U+E000, plane-15 private use) never leak into text, links, images or
-  headings.
+  headings;
+* ``from_bytes`` agrees with ``from_text``.
 
 Examples are bounded so the whole file runs in seconds; DDLENS_FUZZ_SCALE=20 runs twenty
 times as many (for a longer hunt, not for CI).
