@@ -112,7 +112,8 @@ class _LimitedLoader(yaml.SafeLoader):
             raise
         except _CONSTRUCT_ERRORS as exc:
             value = str(node.value)[:60]
-            why = f" ({exc})" if isinstance(exc, ValueError) and value not in str(exc) else ""
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            why = f" ({detail})" if isinstance(exc, ValueError) and detail and value not in detail else ""
             raise FrontMatterError(
                 f"front matter value {value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}{why}",
                 line=node.start_mark.line + 1,
