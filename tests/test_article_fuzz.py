@@ -463,3 +463,27 @@ def test_many_liquid_tags_take_linear_time() -> None:
     art = Article.from_text(post)
     assert time.process_time() - t0 < 5
     assert art.text.split() == ["word"] * 60000
+
+
+# --- front matter: YAML-ish noise is read or refused in one line --------------------------------
+
+YAML_BITS = st.sampled_from(
+    [": ", "- ", "[", "]", "{", "}", ", ", "&a ", "*a", "!!int ", "!!float ", "!!bool ", "!!timestamp ",
+     "!!binary ", "!!set ", "!!python/object:os.system ", "!foo ", "? ", "|\n", ">\n", "'", '"', "\t", "  ",
+     "\n", "title", "date", "tags", "author", "2020-13-45", "2021-02-28", "12:30:00", "1e5", "0x1F", "~",
+     "null", "yes", "%YAML 1.1\n", "...\n", "# c", "\\", "é"]
+)  # fmt: skip
+
+
+@settings(max_examples=150 * SCALE, deadline=None)
+@given(st.lists(YAML_BITS, max_size=30).map("".join), st.sampled_from(["---", "...", "--- "]))
+def test_front_matter_noise_is_read_or_refused_in_one_line(yaml_text: str, close: str) -> None:
+    art = build(f"---\n{yaml_text}\n{close}\nbody [x](https://x.org)\n")
+    if art is None:
+        return
+    check_article(art)
+    assert all(isinstance(k, str) for k in art.metadata)
+    # the front matter fields never raise, whatever the YAML held
+    assert art.title is None or isinstance(art.title, str)
+    assert all(isinstance(t, str) for t in art.tags + art.authors)
+    art.date  # noqa: B018
