@@ -65,6 +65,8 @@ CANDIDATES: dict[str, ModelConfig] = {
     "word+char+phrases(0.1) C=30": ModelConfig(phrase_weight=0.1, C=30.0),
     "word+char+phrases(0.5) C=10": ModelConfig(phrase_weight=0.5, C=10.0),
     "word+char+phrases(0.5) C=100": ModelConfig(phrase_weight=0.5, C=100.0),
+    "word+char+phrases(1.0) C=10": ModelConfig(phrase_weight=1.0, C=10.0),
+    "word+char+phrases(2.0) C=10": ModelConfig(phrase_weight=2.0, C=10.0),
 }
 
 

@@ -456,12 +456,17 @@ def test_user_taxonomy_trained_with_the_command_is_used(tmp_path):
     root = write_fixture(tmp_path / "c", key="energy", pools=pools)
     tax = write(tmp_path, GOOD + "model: energy.skops\n")
     runner = CliRunner()
-    res = runner.invoke(app, ["train", "pillars", str(root), "--taxonomy", str(tax), "--out", str(tmp_path / "energy.skops"), "--folds", "2"])
+    res = runner.invoke(
+        app,
+        ["train", "pillars", str(root), "--taxonomy", str(tax), "--out", str(tmp_path / "energy.skops"), "--folds", "2",
+         "--phrase-weight", "0.3"],
+    )
     assert res.exit_code == 0, res.output
     assert "trained energy on 8 post(s)" in res.output
     lens = ddlens.load(components=["ddlens_sentences", "ddlens_pillars"], config={"ddlens_pillars": {"taxonomy": str(tax)}})
     scorer = lens.nlp.get_pipe("ddlens_pillars")
     assert scorer.method == "model" and scorer.model.ids == ("solar", "grid")
+    assert scorer.model.config.phrase_weight == 0.3 and "phrases" in scorer.model.featurizer.blocks
 
 
 # -- CLI -----------------------------------------------------------------------------------

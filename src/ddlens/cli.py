@@ -394,18 +394,36 @@ def train_pillars_cmd(
     ),
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds for calibration checks and thresholds."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment."),
+    phrase_weight: Optional[float] = typer.Option(
+        None, "--phrase-weight", help="Weight of the taxonomy-phrase features (default 0.1; 0 = off)."
+    ),
+    c: Optional[float] = typer.Option(None, "--C", help="Inverse regularisation strength (default 10)."),
 ) -> None:
     """Train the pillar classifier for a taxonomy from labelled posts (deterministic: the
-    same corpus gives a byte-identical file)."""
+    same corpus and options give a byte-identical file). Compare settings with
+    benchmarks/eval_pillars.py before changing the defaults."""
+    import dataclasses
+
+    from .pillar_model import ModelConfig
     from .taxonomy import TaxonomyError, load_taxonomy
     from .train.pillars import CorpusError, train
+
+    config = ModelConfig()
+    if phrase_weight is not None:
+        if phrase_weight < 0:
+            raise fail("--phrase-weight must be 0 or more")
+        config = dataclasses.replace(config, phrase_weight=phrase_weight)
+    if c is not None:
+        if c <= 0:
+            raise fail("--C must be positive")
+        config = dataclasses.replace(config, C=c)
 
     try:
         tax = load_taxonomy(taxonomy)
     except TaxonomyError as exc:
         raise fail(str(exc)) from None
     try:
-        result = train(corpus, tax, out, folds=folds, seed=seed)
+        result = train(corpus, tax, out, config=config, folds=folds, seed=seed)
     except CorpusError as exc:
         for problem in exc.problems:
             typer.echo(problem, err=True)
