@@ -313,6 +313,41 @@ def test_thresholds_are_chosen_for_f1_with_ties_toward_one_half():
     assert 0.3 < t <= 0.8 and abs(t - 0.5) < 1e-9
 
 
+# -- fast paths are exact ------------------------------------------------------------------
+
+WORDS = st.sampled_from(["Café", "cafe", "co-design", "naïve", "ÉCOLE", "a", "Kanban", "x2", "—", "ß", "ﬁnance"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(WORDS, st.text(max_size=6)), max_size=12).map(lambda ws: " ".join(ws)), max_size=6))
+def test_char_counter_equals_countvectorizer(texts):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from ddlens.pillar_model import CharWBCounter
+
+    vocab_texts = ["Café co-design naïve ÉCOLE Kanban x2 ﬁnance", "a b c ß — cafe"]
+    vec = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode", dtype=np.float64)
+    vec.fit(vocab_texts)
+    counter = CharWBCounter(vec)
+    expected = vec.transform(texts).toarray() if texts else np.zeros((0, len(vec.vocabulary_)))
+    np.testing.assert_array_equal(counter.transform(texts).toarray(), expected)
+    np.testing.assert_array_equal(counter.transform(texts).toarray(), expected)  # warm cache too
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 9), st.integers(1, 12), st.integers(0, 10_000))
+def test_scale_by_doc_equals_row_indexed_product(n_docs, n_seg, V, seed):
+    import scipy.sparse as sp
+
+    from ddlens.pillar_model import scale_by_doc
+
+    rng = np.random.default_rng(seed)
+    owner = np.sort(rng.integers(0, n_docs, n_seg))
+    C = sp.random(n_seg, V, density=0.4, random_state=seed, format="csr")
+    ratio = sp.random(n_docs, V, density=0.5, random_state=seed + 1, format="csr")
+    np.testing.assert_allclose(scale_by_doc(C, owner, ratio).toarray(), C.multiply(ratio[owner]).toarray())
+
+
 # -- trusted loading -----------------------------------------------------------------------
 
 
