@@ -248,6 +248,14 @@ def test_not_attributions(src_lens, body: str) -> None:
     assert attributions(src_lens, body) == []
 
 
+@pytest.mark.parametrize(("digits", "year"), [("2019", 2019), ("٢٠١٩", 2019), ("²⁰¹⁹", None)])
+def test_years_in_any_script(src_lens, digits: str, year: int | None) -> None:
+    """Decimal digits of any script make a year; superscripts (str.isdigit, but no number
+    to int()) are not a year and must not crash the post."""
+    (got,) = attributions(src_lens, f"A {digits} GSMA report found that usage doubled.")
+    assert (got["name"], got["year"]) == ("GSMA", year)
+
+
 def test_merged_with_the_link_on_the_same_phrase(src_lens) -> None:
     got = sources(
         src_lens,

@@ -34,11 +34,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import yaml
 from spacy.language import Language
+from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
 
 from ..analysis import Source
 from ..domains import DomainTable, LinkInfo, normalise_site_domain
-from ..extensions import line_of, register_extensions
+from ..extensions import register_extensions
 from ..resources import model_path
 from ..tokenpatterns import PatternError, TokenPatterns
 
@@ -64,6 +65,7 @@ _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _LONG_SENTENCE = 1000
 _YEAR_MIN, _YEAR_MAX = 1800, 2099
 _ABBREV_END = re.compile(r"(?:^|[\s.])(?:[A-Z]\.)+$|(?:Jr|Sr|Inc|Ltd|Co|Corp|St)\.$")
+_CLASSIFIED_MAX = 20_000
 _WORK_NOUNS = frozenset("essay article book paper guide review study report piece post blog chapter".split())
 
 
@@ -247,6 +249,28 @@ class _LinkRef:
     used: bool = False
 
 
+class _TokenTexts(dict):
+    """Token texts by index, each made on first use (most tokens are never read: a list of
+    them all cost more than the whole cue search). ``lower`` makes their lower case."""
+
+    __slots__ = ("_text", "_idx", "_ends", "_source")
+
+    def __init__(self, text: str, idx: list[int], ends: list[int], source: "_TokenTexts | None" = None) -> None:
+        super().__init__()
+        self._text, self._idx, self._ends, self._source = text, idx, ends, source
+
+    def __missing__(self, k: int) -> str:
+        w = self._source[k].lower() if self._source is not None else self._text[self._idx[k] : self._ends[k]]
+        self[k] = w
+        return w
+
+    def span(self, start: int, end: int) -> list[str]:
+        """The texts of tokens ``start`` to ``end`` (exclusive), like a list slice."""
+        if start < 0 or end < 0:
+            return [self[k] for k in range(*slice(start, end).indices(len(self._idx)))]
+        return [self[k] for k in range(start, min(end, len(self._idx)))]
+
+
 @dataclass
 class _DocState:
     """What the scanners need to know about one Doc, computed once."""
@@ -264,8 +288,9 @@ class _DocState:
     lower_words: set[int] | None = None
     idx: list[int] = field(default_factory=list)  # char offset of each token
     ends: list[int] = field(default_factory=list)  # char offset just after each token
-    words: list[str] = field(default_factory=list)  # token texts (no spaCy Token objects: they cost ~1 µs each)
-    lowers: list[str] = field(default_factory=list)
+    # token texts and their lower case, by index (no spaCy Token objects: they cost ~1 µs each)
+    words: _TokenTexts = field(default_factory=lambda: _TokenTexts("", [], []))
+    lowers: _TokenTexts = field(default_factory=lambda: _TokenTexts("", [], []))
     _years: list[int] | None = None
     article: Any = None
 
@@ -276,15 +301,31 @@ class _DocState:
             arr = self.doc.to_array(["IDX", "LENGTH"]).reshape(n, 2)
             self.idx = arr[:, 0].tolist()
             self.ends = (arr[:, 0] + arr[:, 1]).tolist()
-            text = self.text
-            self.words = [text[a:b] for a, b in zip(self.idx, self.ends)]
-            self.lowers = [w.lower() for w in self.words]
+            self.words = _TokenTexts(self.text, self.idx, self.ends)
+            lowered = self.text.lower()
+            if len(lowered) == len(self.text) and "Σ" not in self.text:
+                # lower() maps character by character here (no "İ" -> "i̇", no final sigma),
+                # so a token's lower case is the same slice of the lowered text
+                self.lowers = _TokenTexts(lowered, self.idx, self.ends)
+            else:
+                self.lowers = _TokenTexts(self.text, self.idx, self.ends, source=self.words)
 
     def year_positions(self) -> list[int]:
         """Indices of the tokens that are years (1800-2099), computed once."""
         if self._years is None:
-            self._years = [i for i, w in enumerate(self.words) if len(w) == 4 and w.isdigit() and _YEAR_MIN <= int(w) <= _YEAR_MAX]
+            n = len(self.doc)
+            orth = self.doc.to_array("ORTH") if n else np.zeros(0, "uint64")
+            self._years = np.flatnonzero(np.isin(orth, _YEAR_HASHES)).tolist()  # "1800" … "2099"
+            if _OTHER_DIGIT.search(self.text):  # other scripts' digits count too (int("٢٠١٩") == 2019)
+                words = self.words
+                self._years = [i for i in range(n) if self.ends[i] - self.idx[i] == 4 and _is_year(words[i])]
         return self._years
+
+    def line_of(self, char: int) -> int:
+        """``extensions.line_of(doc, char)`` without going through ``doc._`` each time."""
+        if self.article is not None:
+            return self.article.line_of(char)
+        return self.text.count("\n", 0, char) + 1
 
     def span_text(self, start: int, end: int) -> str:
         return self.text[self.idx[start] : self.ends[end - 1]] if end > start else ""
@@ -318,6 +359,15 @@ class _DocState:
         return int(self.doc.vocab.strings.add(word.lower())) in self.lower_words
 
 
+def _is_year(w: str) -> bool:
+    return len(w) == 4 and w.isdecimal() and _YEAR_MIN <= int(w) <= _YEAR_MAX
+
+
+# the ORTH hashes of the years' strings ("1800" … "2099")
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_YEAR_HASHES = np.array(sorted(hash_string(str(y)) for y in range(_YEAR_MIN, _YEAR_MAX + 1)), dtype=np.uint64)
+
+
 def _doc_text(doc: Doc) -> str:
     """``doc.text`` (spaCy rebuilds it token by token: ~1.5 s for 1 MB); the Article's text
     when the Doc was made from it."""
@@ -332,7 +382,7 @@ def _doc_text(doc: Doc) -> str:
 def _sentence_starts(doc: Doc) -> list[int]:
     if not len(doc) or not doc.has_annotation("SENT_START"):
         return [0]
-    starts = [i for i, v in enumerate(doc.to_array("SENT_START").tolist()) if v == 1]
+    starts = np.flatnonzero(doc.to_array("SENT_START") == 1).tolist()
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     return starts
@@ -363,13 +413,11 @@ def _is_cap(text: str) -> bool:
     return False
 
 
-def _year_of(words: list[str], start: int, end: int) -> int | None:
-    for w in words[start:end]:
-        if len(w) == 4 and w.isdigit():
-            y = int(w)
-            if _YEAR_MIN <= y <= _YEAR_MAX:
-                return y
-    return None
+def _year_of(st: "_DocState", start: int, end: int) -> int | None:
+    """The first year (1800-2099) among tokens ``start`` to ``end``."""
+    years = st.year_positions()
+    i = bisect.bisect_left(years, start)
+    return int(st.words[years[i]]) if i < len(years) and years[i] < end else None
 
 
 # -- the component ----------------------------------------------------------------------------
@@ -394,6 +442,7 @@ class SourceFinder:
         self.table = DomainTable.load(domains) if domains else DomainTable.load()
         self.patterns = AttributionPatterns.load(patterns)
         self.entity_labels = frozenset(entity_labels)
+        self._classified: dict[str, LinkInfo] = {}
         self.max_name_tokens = max(1, int(max_name_tokens))
         specs: dict[str, Sequence[dict[str, Any]]] = {}
         self._by_key: dict[str, tuple[Pattern, str]] = {}
@@ -409,6 +458,16 @@ class SourceFinder:
             raise ValueError(f"attribution patterns: {exc}") from None
 
     # -- links ------------------------------------------------------------------------------
+    def _classify(self, url: str) -> LinkInfo:
+        """``DomainTable.classify`` (a pure function of the URL), remembered: posts link the
+        same pages again and again. Bounded: cleared when it holds ``_CLASSIFIED_MAX`` URLs."""
+        info = self._classified.get(url)
+        if info is None:
+            if len(self._classified) >= _CLASSIFIED_MAX:
+                self._classified.clear()
+            info = self._classified[url] = self.table.classify(url, self.site_domains)
+        return info
+
     def _links(self, doc: Doc, starts: list[int]) -> list[_LinkRef]:
         article = doc._.article
         if article is None:
@@ -419,7 +478,7 @@ class SourceFinder:
                 continue  # in-page anchors cite nothing
             ts = bisect.bisect_left(starts, link.start)
             te = bisect.bisect_left(starts, link.end)
-            info = self.table.classify(link.url, self.site_domains)
+            info = self._classify(link.url)
             out.append(_LinkRef(i, link.start, link.end, ts, te, link.text, link.line, info))
         return out
 
@@ -479,7 +538,8 @@ class SourceFinder:
         if start >= end:
             return None
         doc = st.doc
-        if all(w in self.patterns.not_names for w in st.words[start:end]):
+        not_names = self.patterns.not_names
+        if all(st.words[k] in not_names for k in range(start, end)):
             return None
         if (start, end) in st.other_ents:
             return None  # the entity recogniser says: a place, a date, a number
@@ -570,7 +630,7 @@ class SourceFinder:
             e2 = self._run_right(st, k + 1, limit)
             if e2 is None or not self._list_segment(st, k + 1, e2):
                 break
-            if "and" in st.lowers[k + 1 : e2]:
+            if "and" in st.lowers.span(k + 1, e2):
                 e = e2
                 break
             k = e2
@@ -599,7 +659,7 @@ class SourceFinder:
         if s is None:
             return None
         # a list: "Mohanty, Hughes and Salathé"
-        if "and" in st.lowers[s:end]:
+        if "and" in st.lowers.span(s, end):
             for _ in range(6):
                 if not (s - 2 >= floor and st.words[s - 1] == "," and self._name_token(st, s - 2)):
                     break
@@ -728,7 +788,7 @@ class SourceFinder:
             elif t.lower() not in _TITLE_SMALL - {"the", "a", "an"} and t not in ("-", "'s", "’s"):
                 break
             q -= 1
-        words = set(st.lowers[first : k + 1])
+        words = set(st.lowers.span(first, k + 1))
         if not words & self.patterns.title_words:
             return None
         while first <= k and st.words[first] in self.patterns.not_names:
@@ -751,7 +811,7 @@ class SourceFinder:
             t = self.title_at(st, end, limit, marked=False)
             if t is None:
                 return None
-            words = set(st.lowers[t[0] : t[1]])
+            words = set(st.lowers.span(t[0], t[1]))
             return t if words & self.patterns.title_words else None
         p = end
         while p < limit and p - end < 3 and st.lowers[p] in _TITLE_LEADS:
@@ -991,13 +1051,13 @@ class SourceFinder:
         if c.end < sent_end and st.lowers[c.end] in self.patterns.modifier_heads:
             return False  # "the Court's evaluation team", "Avdi's story steps": a compound noun
         if c.year_skip is not None:
-            c.year = _year_of(st.words, c.start, c.year_skip[0]) or _year_of(st.words, c.year_skip[1], c.end)
+            c.year = _year_of(st, c.start, c.year_skip[0]) or _year_of(st, c.year_skip[1], c.end)
         else:
-            c.year = _year_of(st.words, c.start, c.end)
+            c.year = _year_of(st, c.start, c.end)
         if c.year is None and c.end + 1 < sent_end:
             nxt = st.words[c.end]
             if nxt in ("in", "from", "("):
-                c.year = _year_of(st.words, c.end + 1, c.end + 2)  # "as researchers wrote in 2013", "Sprint (2016)"
+                c.year = _year_of(st, c.end + 1, c.end + 2)  # "as researchers wrote in 2013", "Sprint (2016)"
         if not self._confirmed(st, c, sent_end):
             return False
         if c.title is None:
@@ -1023,16 +1083,16 @@ class SourceFinder:
                 # "According to [NetHope's 2020 digital transformation report](…)"
                 c.name = _NameHit(n.start, k, st.span_text(n.start, k), n.quality)
                 tr = self.title_at(st, k + 1, n.end, marked=False)
-                if tr is not None and set(st.lowers[tr[0] : tr[1]]) & self.patterns.title_words:
+                if tr is not None and set(st.lowers.span(tr[0], tr[1])) & self.patterns.title_words:
                     c.title = tr[2]
                 return
-        words = st.lowers[n.start : n.end]
+        words = st.lowers.span(n.start, n.end)
         if not set(words) & self.patterns.title_words or n.text in self.table.names:
             return  # no work in it, or a known name as a whole ("Harvard Business Review")
         for k in range(n.end - 1, n.start, -1):
             head = st.span_text(n.start, k)
             if head in self.table.names:
-                if _is_cap(st.words[k]) and set(st.lowers[k : n.end]) & self.patterns.title_words:
+                if _is_cap(st.words[k]) and set(st.lowers.span(k, n.end)) & self.patterns.title_words:
                     c.name = _NameHit(n.start, k, head, n.quality)
                     c.title = st.span_text(k, n.end).strip(_STRIP)
                 return
@@ -1043,7 +1103,7 @@ class SourceFinder:
         words, lowers = st.words, st.lowers
         sent_start = st.sentence_bounds(c.start)[0]
         if c.start - sent_start <= 4 and sent_start + 2 < sent_end and lowers[sent_start] == "in" and words[sent_start + 2] == ",":
-            y = _year_of(words, sent_start + 1, sent_start + 2)  # "In 2016, Jean and colleagues showed …"
+            y = _year_of(st, sent_start + 1, sent_start + 2)  # "In 2016, Jean and colleagues showed …"
             if y is not None:
                 return y
         lo, hi = max(sent_start, c.start - 25), min(sent_end, c.end + 12)
@@ -1185,7 +1245,7 @@ class SourceFinder:
                         kind="attribution",
                         text=" ".join(st.text[cs:ce].split()),
                         sentence=self._sentence_text(st, c.start, (cs, ce)),
-                        line=line_of(doc, cs),
+                        line=st.line_of(cs),
                         source_type=stype,
                         name=name,
                         title=_tidy(c.title) if c.title else None,

@@ -1,0 +1,70 @@
+"""``TokenPatterns`` finds exactly what spaCy's ``Matcher`` finds, for any pattern it accepts
+(random patterns with optional and negated steps, flags, string and set tests, several
+attributes in one step), on random documents."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from ddlens.tokenpatterns import PatternError, TokenPatterns
+
+NLP = spacy.blank("en")
+WORDS = ["The", "the", "report", "Report", "2019", "by", "World", "Bank", ",", "said", "SAID", "(", ")", "a", "x1"]
+
+_value = st.sampled_from(["the", "report", "2019", "bank", "said", ",", "zzz"])
+_test = st.one_of(
+    st.builds(lambda v: {"LOWER": v}, _value),
+    st.builds(lambda v: {"ORTH": v}, st.sampled_from(WORDS)),
+    st.builds(lambda vs: {"LOWER": {"IN": vs}}, st.lists(_value, max_size=3)),
+    st.builds(lambda vs: {"LOWER": {"NOT_IN": vs}}, st.lists(_value, max_size=3)),
+    st.builds(lambda v: {"SHAPE": v}, st.sampled_from(["dddd", "Xxxxx", "xxxx", ","])),
+    st.builds(lambda b: {"IS_TITLE": b}, st.booleans()),
+    st.builds(lambda b: {"IS_LOWER": b}, st.booleans()),
+    st.builds(lambda b: {"IS_PUNCT": b}, st.booleans()),
+)
+_token = st.builds(
+    lambda tests, op: {k: v for t in tests for k, v in t.items()} | ({"OP": op} if op else {}),
+    st.lists(_test, min_size=1, max_size=2),
+    st.sampled_from([None, None, "?", "!"]),
+)
+_patterns = st.dictionaries(st.sampled_from("abcdef"), st.lists(_token, min_size=1, max_size=4), min_size=1, max_size=4)
+
+
+def spacy_matches(patterns: dict, doc: Doc) -> list[tuple[str, int, int]]:
+    m = Matcher(NLP.vocab)
+    for name, pattern in patterns.items():
+        m.add(name, [pattern])
+    return sorted((NLP.vocab.strings[k], s, e) for k, s, e in m(doc))
+
+
+@settings(max_examples=300, deadline=None)
+@given(patterns=_patterns, words=st.lists(st.sampled_from(WORDS), max_size=30))
+def test_equals_spacys_matcher(patterns: dict, words: list[str]) -> None:
+    doc = Doc(NLP.vocab, words=words)
+    tp = TokenPatterns(NLP.vocab, patterns)
+    assert sorted(tp(doc)) == spacy_matches(patterns, doc)
+    spans = tp.spans(doc)
+    for name, (starts, ends) in spans.items():  # sorted by start then end, no duplicates
+        pairs = list(zip(starts.tolist(), ends.tolist()))
+        assert pairs == sorted(set(pairs)) and pairs
+
+
+def test_a_long_document_is_linear() -> None:
+    """Every token passes an optional step: states stay bounded by the pattern length."""
+    patterns = {"x": [{"IS_LOWER": True, "OP": "?"}, {"LOWER": "the"}, {"IS_ALPHA": True, "OP": "?"}]}
+    doc = Doc(NLP.vocab, words=["the"] * 50_000)
+    starts, ends = TokenPatterns(NLP.vocab, patterns).spans(doc)["x"]
+    expected = spacy_matches(patterns, doc)
+    assert len(expected) == 3 * 50_000 - 3  # every start, each with spans of 1, 2 and 3 tokens
+    assert sorted(("x", s, e) for s, e in zip(starts.tolist(), ends.tolist())) == expected
+
+
+@pytest.mark.parametrize("bad", [[{"LOWER": "a", "OP": "+"}], [{"LOWER": 3}], [{"DEP": "nsubj"}], [{}]])
+def test_refused(bad: list) -> None:
+    with pytest.raises(PatternError):
+        TokenPatterns(NLP.vocab, {"x": bad})
