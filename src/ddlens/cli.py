@@ -640,6 +640,195 @@ def train_themes_cmd(
         raise typer.Exit(1)
 
 
+class TagFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+    csv = "csv"
+
+
+def _train_tags(files: list[Path], key: str, min_count: int, report: bool = True) -> tuple[Any, int, int, int]:
+    """Read ``files`` and fit a tag model on those with tags. Returns (model, tagged posts,
+    posts read, read failures); unreadable posts are reported if ``report``. Raises
+    TagTrainingError."""
+    from .train.tags import fit_tag_model, read_tagged
+
+    examples, errors = read_tagged(progress_iter(iter(files), len(files), "reading"), key)
+    for err in errors if report else ():
+        report_error(err)
+    model = fit_tag_model(examples, min_count=min_count)
+    return model, sum(1 for e in examples if e.tags), len(examples), len(errors)
+
+
+@train_app.command("tags")
+def train_tags_cmd(
+    paths: List[Path] = typer.Argument(..., help="The blog's posts: folders (walked for *.md and *.markdown), files or globs."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the model (.skops)."),
+    key: str = typer.Option("tags", "--key", help="The front-matter key that holds a post's tags (list or comma string)."),
+    min_count: int = typer.Option(3, "--min-count", help="Learn only tags on at least this many posts."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+) -> None:
+    """Learn a blog's own tag vocabulary from its tagged posts (deterministic: the same posts
+    give a byte-identical file). Use it with `ddlens tag DIR --model FILE` or
+    `ddlens.load(config={"ddlens_tags": {"model": FILE}})`. Quality on real blogs:
+    benchmarks/bench_tags.py."""
+    import hashlib
+
+    from .modelio import ModelError
+    from .train.tags import TagTrainingError, save_tag_model
+
+    if min_count < 1:
+        raise fail("--min-count must be 1 or more")
+    files = collect_paths(paths, glob)
+    try:
+        model, tagged, read, failed = _train_tags(files, key, min_count)
+    except TagTrainingError as exc:
+        raise fail(f"no model written: {exc}", 1) from None
+    try:
+        data = save_tag_model(model, out)
+    except (OSError, ModelError) as exc:
+        raise fail(f"cannot write {out}: {getattr(exc, 'strerror', None) or exc}") from None
+    m = model.meta
+    typer.echo(
+        f"trained on {tagged} tagged post(s) of {read} read"
+        + (f" ({read - tagged} without '{key}' skipped)" if read > tagged else "")
+        + f": {m['tags']} tag(s) on {min_count}+ posts"
+    )
+    typer.echo(
+        f"cross-validated micro-F1 {m['cv_micro_f1']:.3f} ({m['folds']}-fold, out of fold; thresholds tuned on the same folds); "
+        f"at most {model.max_tags or 'any number of'} tag(s) per post"
+    )
+    typer.echo(f"wrote {out} (sha256 {hashlib.sha256(data).hexdigest()[:16]})")
+    if failed:
+        typer.echo(f"ddlens: {failed} file(s) could not be read", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("tag")
+def tag_cmd(
+    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", "-m", help="A tag model from `ddlens train tags`. Without it, one is trained on these posts first."
+    ),
+    fmt: TagFormat = typer.Option(TagFormat.json, "--format", "-f", help="Output format of the records."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the records to this file instead of stdout."),
+    write: bool = typer.Option(False, "--write", help="Write the findings into each post's front matter (under --key)."),
+    add_tags: bool = typer.Option(False, "--add-tags", help="With --write: also append missing suggested tags to the post's tags."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print a unified diff of what --write would change; write nothing."),
+    key: str = typer.Option("ddlens", "--key", help="Front-matter key for ddlens' findings."),
+    tags_key: str = typer.Option("tags", "--tags-key", help="The front-matter key of the post's own tags."),
+    min_count: int = typer.Option(3, "--min-count", help="Without --model: learn only tags on at least this many posts."),
+    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core). Output order is unchanged."),
+    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+) -> None:
+    """Suggest tags from the blog's own vocabulary and, with --write, store ddlens' findings
+    (assigned pillars, frameworks, top themes, suggested tags) in each post's front matter.
+
+    The edit is surgical: nothing else in the file changes (other keys, their order and
+    quoting, comments, blank lines, the body, line endings, a BOM), each file is replaced
+    atomically, and a second run changes nothing. With --dry-run the diff goes to stdout and
+    the records only to --output. Ends with a summary on stderr: posts read, written,
+    unchanged, failed. Exit code 1 if any post could not be read or written.
+    """
+    import os
+    import tempfile
+
+    from . import load
+    from .article import ArticleError
+    from .render import get_renderer
+
+    if add_tags and not (write or dry_run):
+        raise fail("--add-tags changes files: use it with --write (or --dry-run to see the diff)")
+    if key == tags_key:
+        raise fail("--key and --tags-key must differ")
+    editing = write or dry_run
+    files = collect_paths(paths, glob)
+    failed = 0
+    tmpdir: Optional[tempfile.TemporaryDirectory[str]] = None
+    config: dict[str, dict[str, Any]] = {}
+    try:
+        if model is not None:
+            config["ddlens_tags"] = {"model": str(model)}
+        else:
+            from .train.tags import TagTrainingError, save_tag_model
+
+            where = ", ".join(str(p) for p in paths)
+            typer.echo(f"ddlens: no --model given: training a tag model on the tagged posts in {where} first", err=True)
+            try:
+                trained, tagged, _, _ = _train_tags(files, tags_key, min_count, report=False)  # analysis reports them
+            except TagTrainingError as exc:
+                typer.echo(f"ddlens: no tag model ({exc}); suggested_tags stay empty", err=True)
+            else:
+                tmpdir = tempfile.TemporaryDirectory(prefix="ddlens-tags-")
+                path = os.path.join(tmpdir.name, "tags.skops")
+                save_tag_model(trained, path)
+                config["ddlens_tags"] = {"model": path}
+                typer.echo(
+                    f"ddlens: learned {trained.meta['tags']} tag(s) from {tagged} tagged post(s) "
+                    f"(cross-validated micro-F1 {trained.meta['cv_micro_f1']:.3f}); "
+                    "save it with `ddlens train tags` and pass --model to reuse it",
+                    err=True,
+                )
+        try:
+            lens = load(max_bytes=max_bytes, config=config or None)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+        counts = {"read": 0, "written": 0, "unchanged": 0}
+        with contextlib.ExitStack() as stack:
+            renderer = None
+            if output is not None or not dry_run:  # with --dry-run, stdout carries the diff
+                renderer = get_renderer(fmt.value, stack.enter_context(open_output(output)))
+            outcomes = lens.analyze_many(files, n_process=n_jobs)
+            for path, outcome in zip(files, progress_iter(outcomes, len(files), "tagging")):
+                if isinstance(outcome, ArticleError):
+                    failed += 1
+                    report_error(outcome)
+                    continue
+                counts["read"] += 1
+                if renderer is not None:
+                    renderer.write(outcome)
+                if editing and not _write_back(path, outcome, key, tags_key, add_tags, dry_run, counts):
+                    failed += 1
+            if renderer is not None:
+                renderer.close()
+    finally:
+        if tmpdir is not None:
+            tmpdir.cleanup()
+    verb = "would be written" if dry_run else "written"
+    if editing:
+        summary = f"{counts['read']} read, {counts['written']} {verb}, {counts['unchanged']} unchanged, {failed} failed"
+    else:
+        summary = f"{counts['read']} read, 0 written (use --write), {failed} failed"
+    typer.echo(f"ddlens: {summary}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _write_back(
+    path: Path, analysis: Any, key: str, tags_key: str, add_tags: bool, dry_run: bool, counts: dict[str, int]
+) -> bool:
+    """Plan and (unless dry_run) apply one post's front-matter edit; False on failure."""
+    from .writeback import WriteBackError, apply, findings_mapping, plan
+
+    suggested = [t.tag for t in analysis.suggested_tags] if add_tags else []
+    try:
+        edit = plan(path, findings_mapping(analysis), key=key, add_tags=suggested, tags_key=tags_key)
+        if not edit.changed:
+            counts["unchanged"] += 1
+            return True
+        if dry_run:
+            sys.stdout.write(edit.diff())
+        else:
+            apply(edit)
+    except WriteBackError as exc:
+        report_error(exc)
+        return False
+    counts["written"] += 1
+    return True
+
+
 def main() -> None:
     """Console-script entry point: usage errors exit 2, unexpected failures exit 2 with one line."""
     try:

@@ -49,6 +49,8 @@ def build_nlp(
         nlp = spacy.blank("en")
     nlp.max_length = MAX_LENGTH
     names = list(DEFAULT_COMPONENTS if components is None else components)
+    if components is None and "ddlens_tags" in config:  # optional: needs a trained tag model
+        names.append("ddlens_tags")
     has_sents = any(p in nlp.pipe_names for p in ("parser", "senter", "sentencizer"))
     for name in names:
         if name == "ddlens_sentences" and has_sents:

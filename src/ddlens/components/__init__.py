@@ -1,5 +1,5 @@
 """ddlens spaCy components, one factory per module. Importing this package registers them."""
 
-from . import frameworks, pillars, sentences, sources, themes  # noqa: F401
+from . import frameworks, pillars, sentences, sources, tags, themes  # noqa: F401
 
-__all__ = ["frameworks", "pillars", "sentences", "sources", "themes"]
+__all__ = ["frameworks", "pillars", "sentences", "sources", "tags", "themes"]

@@ -26,6 +26,7 @@ class Renderer:
 
     def close(self) -> None:
         table = Table(show_lines=False, header_style="bold")
+        with_tags = any(d.get("suggested_tags") for d in self.rows)  # only when a tag model ran
         for col, kw in (
             ("post", {"overflow": "fold", "max_width": 40}),
             ("date", {"no_wrap": True}),
@@ -34,9 +35,10 @@ class Renderer:
             ("themes", {"overflow": "fold"}),
             ("sources", {"justify": "right"}),
             ("pillars", {"overflow": "fold"}),
-        ):
+        ) + ((("suggested tags", {"overflow": "fold"}),) if with_tags else ()):
             table.add_column(col, **kw)
         for d in self.rows:
+            tags = [_short([t["tag"] for t in d.get("suggested_tags", [])])] if with_tags else []
             table.add_row(
                 d.get("title") or os.path.basename(d.get("path") or "") or "-",
                 d.get("date") or "",
@@ -45,6 +47,7 @@ class Renderer:
                 _short([t["phrase"] for t in d.get("themes", [])], 3),
                 str(len(d.get("sources", []))),
                 ", ".join(p["id"] for p in d.get("pillars", []) if p.get("assigned")),
+                *tags,
             )
         console = Console(file=self.out, width=None if self.out.isatty() else 160)
         console.print(table)
