@@ -547,3 +547,13 @@ def test_unified_diff_marks_missing_final_newline() -> None:
     d = unified_diff(b"a\nb", b"a\nc", "x.md")
     assert "\\ No newline at end of file" in d
     assert difflib  # imported for readers comparing with difflib's own format
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+def test_front_matter_that_only_libyaml_accepts_is_edited_like_it_is_read() -> None:
+    # A real post has "- melody<TAB><TAB>": libyaml (which ddlens reads with) accepts the
+    # trailing tabs, PyYAML's pure-Python scanner does not; editing must follow reading.
+    old = "---\nauthors:\n- melody\t\t\ntags: [a]\n---\nBody\n"
+    new, added = update_text(old, {"themes": []}, add_tags=["b"])
+    assert new == "---\nauthors:\n- melody\t\t\ntags: [a, b]\nddlens:\n  themes: []\n---\nBody\n"
+    assert added == ["b"]

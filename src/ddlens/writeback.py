@@ -35,7 +35,15 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .frontmatter_io import BOM, FrontMatterError, _LimitedLoader, load_yaml, split_front_matter
+from .frontmatter_io import (
+    BOM,
+    FrontMatterError,
+    _FastLoader,
+    _LimitedLoader,
+    _needs_limits,
+    load_yaml,
+    split_front_matter,
+)
 
 __all__ = [
     "DEFAULT_KEY",
@@ -133,9 +141,18 @@ def _line_end(s: str, index: int) -> int:
 
 
 def _compose(fm: str, first_line: int) -> Node | None:
-    loader = _LimitedLoader(fm)
+    """The YAML node tree of the front matter, with marks (character offsets). Composed by
+    the same parser :func:`ddlens.frontmatter_io.load_yaml` reads with (libyaml when built
+    in; the limited pure-Python loader for front matter with aliases or deep nesting), so
+    that what ddlens can read, it can edit."""
     try:
-        return loader.get_single_node()
+        if _FastLoader is not None and not _needs_limits(fm):
+            return yaml.compose(fm, Loader=_FastLoader)  # noqa: S506 - CSafeLoader is safe
+        loader = _LimitedLoader(fm)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
     except FrontMatterError as exc:
         raise WriteBackError(exc.message, line=None if exc.line is None else exc.line + first_line - 1) from None
     except yaml.MarkedYAMLError as exc:
@@ -146,8 +163,6 @@ def _compose(fm: str, first_line: int) -> Node | None:
         ) from None
     except yaml.YAMLError as exc:
         raise WriteBackError(f"invalid YAML in front matter: {str(exc).splitlines()[0]}", line=first_line) from None
-    finally:
-        loader.dispose()
 
 
 @dataclass
