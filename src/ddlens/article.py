@@ -26,6 +26,7 @@ from markdown_it.helpers import parseLinkDestination as _parse_dest
 from markdown_it.helpers import parseLinkTitle as _parse_title
 from markdown_it.token import Token
 
+from .errors import LocatedError
 from .frontmatter_io import FrontMatterError, load_yaml, split_front_matter
 
 __all__ = ["Article", "ArticleError", "Link", "Image", "Heading", "DEFAULT_MAX_BYTES"]
@@ -52,26 +53,8 @@ _BLOCK_SEP = "\n\n"
 _INLINE_BLOCKS = {"paragraph_open", "heading_open", "th_open", "td_open"}
 
 
-class ArticleError(Exception):
+class ArticleError(LocatedError):
     """A post that could not be read. ``str()`` is one line: ``path:line: reason``."""
-
-    def __init__(self, path: str | None, reason: str, line: int | None = None) -> None:
-        super().__init__(reason)
-        self.path = path
-        self.reason = reason
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.path or "<text>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        return f"{where}: {self.reason}"
-
-    def __reduce__(self) -> tuple[Any, ...]:  # picklable across worker processes
-        return (type(self), (self.path, self.reason, self.line))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "error": self.reason}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from .errors import LocatedError
 from .resources import models_dir
 
 __all__ = [
@@ -59,20 +60,10 @@ def phrase_key(phrase: str) -> str:
     return " ".join(_WORD.findall(phrase.lower()))
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(LocatedError, ValueError):
     """A taxonomy that cannot be used. ``str()`` is one line: ``path:line: reason``."""
 
-    def __init__(self, path: str | None, reason: str, line: int | None = None) -> None:
-        super().__init__(reason)
-        self.path = path
-        self.reason = reason
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.path or "<taxonomy>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        return f"{where}: {self.reason}"
+    where_unknown = "<taxonomy>"
 
 
 @dataclass(frozen=True)
