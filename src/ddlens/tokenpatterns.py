@@ -49,6 +49,10 @@ _FLAG_ATTRS = (
 )
 
 
+_MAX_GROUP_ROWS = 1 << 16  # rows of one group's table (attributes' row counts multiplied)
+_MAX_HASH_BITS = 20  # largest direct-mapped lookup table: 2**20 slots
+
+
 class PatternError(ValueError):
     """A token pattern this runner cannot run (or spaCy would not accept)."""
 
@@ -137,8 +141,9 @@ class TokenPatterns:
         """Every distinct step gets a column; each token attribute a small table saying, per
         value, which steps' tests on that attribute it passes. A string attribute only needs
         a row for the values some pattern names, plus one shared row for every other value,
-        so the tables are fixed in size and a document is looked up, never hashed or scanned
-        per pattern."""
+        so the tables are fixed in size. Attributes are then grouped (while the product of
+        their row counts stays small) into one table per group, indexed by a token's "class":
+        a document costs one hash lookup per token and attribute, whatever the patterns."""
         steps: list[_Step] = []
         sid: dict[_Step, int] = {}
         for pattern in self._steps:
@@ -155,54 +160,79 @@ class TokenPatterns:
         for k, pattern in enumerate(self._steps):
             for t, step in enumerate(pattern):
                 self._step_at[k, t] = sid[step]
-        # the first required step of each pattern (a match must pass it); -1: all optional
-        self._first = np.array(
-            [next((t for t, st in enumerate(p) if not st.optional), -1) for p in self._steps], dtype=np.int64
-        )
-        self._keys: list[np.ndarray | None] = []
-        self._tables: list[np.ndarray] = []
+        # per column: how a token's value becomes a row, and the rows' verdicts on each step
+        self._lookups: list[_Lookup | None] = []
+        tables: list[np.ndarray] = []
         for col in self.columns:
             if col in _FLAG_ATTRS:
                 values: list[Any] = [0, 1]
-                keys = None
+                self._lookups.append(None)
             else:
                 hashes = sorted({v for st in steps for t in st.tests if t.attr == col for v in t.values})
-                keys = np.array(hashes, dtype=np.uint64)
                 values = [*hashes, None]  # None: any value no pattern names
+                self._lookups.append(_Lookup(np.array(hashes, dtype=np.uint64)))
             table = np.ones((len(values), n_steps), dtype=bool)
             for j, step in enumerate(steps):
                 tests = [t for t in step.tests if t.attr == col]
                 for i, v in enumerate(values):
                     table[i, j] = all(_passes(t, v) for t in tests)
-            self._keys.append(keys)
-            self._tables.append(table)
-        first_step = self._step_at[np.arange(len(self._first)), np.maximum(self._first, 0)]
-        # per column, each value's verdict on every pattern's first required step
-        self._first_tables = [np.ascontiguousarray(t[:, first_step]) for t in self._tables]
+            tables.append(table)
+        # groups of columns, each with one table over the product of their rows
+        self._groups: list[list[tuple[int, int]]] = []  # per group: (column, stride)
+        self._group_tables: list[np.ndarray] = []
+        group: list[int] = []
+        size = 1
+        for j, table in enumerate(tables + [None]):  # type: ignore[list-item]
+            if table is not None and size * len(table) <= _MAX_GROUP_ROWS:
+                group.append(j)
+                size *= len(table)
+                continue
+            if group:
+                strides, stride = [], 1
+                for c in group:
+                    strides.append(stride)
+                    stride *= len(tables[c])
+                classes = np.arange(size)
+                combined = np.ones((size, n_steps), dtype=bool)
+                for c, st_ in zip(group, strides):
+                    combined &= tables[c][(classes // st_) % len(tables[c])]
+                self._groups.append(list(zip(group, strides)))
+                self._group_tables.append(combined)
+            group, size = ([j], len(table)) if table is not None else ([], 1)
+        # where matches can start: each pattern's first required step (-1: only optional steps)
+        first = np.array([next((t for t, st in enumerate(p) if not st.optional), -1) for p in self._steps], dtype=np.int64)
+        first_step = self._step_at[np.arange(len(first)), np.maximum(first, 0)]
+        self._first_tables = [np.ascontiguousarray(t[:, first_step]) for t in self._group_tables]
         self._first_negated = self._negated[first_step]
-        self._no_required = self._first < 0
-        self._lead = np.maximum(self._first, 0)
+        self._no_required = first < 0
+        self._lead = np.maximum(first, 0)  # optional steps before the first required one
         self._max_lead = int(self._lead.max(initial=0))
+        self._early = np.flatnonzero(self._lead > 0).astype(np.int64)  # those patterns
+        self._early_col = np.zeros(len(self._lead), dtype=np.intp)
+        self._early_col[self._early] = np.arange(len(self._early))
+        self._early_lead = self._lead[self._early]
+        # a token can start a match only if its class in the first group passes some
+        # pattern's first step, unless a pattern may start anywhere (negated or optional)
+        self._anywhere = bool((self._first_negated | self._no_required).any()) or not self._group_tables
+        self._could_start = self._first_tables[0].any(axis=1) if self._group_tables else np.zeros(0, dtype=bool)
 
-    def _rows(self, doc: Doc) -> list[np.ndarray]:
-        """Per column, each token's row in that column's table."""
+    def _classes(self, doc: Doc) -> list[np.ndarray]:
+        """Each token's class (row) in each group's table."""
         n = len(doc)
         cols = self.columns
         if not cols:
             return []
         arr = doc.to_array([IDS[c] for c in cols]).reshape(n, len(cols))
-        rows: list[np.ndarray] = []
-        for j, keys in enumerate(self._keys):
-            col = arr[:, j]
-            if keys is None:
-                rows.append((col != 0).astype(np.intp))
-                continue
-            if not len(keys):  # only empty lists name values: every token is "any other value"
-                rows.append(np.zeros(n, dtype=np.intp))
-                continue
-            at = np.minimum(np.searchsorted(keys, col), len(keys) - 1)
-            rows.append(np.where(keys[at] == col, at, len(keys)))
-        return rows
+        out: list[np.ndarray] = []
+        for group in self._groups:
+            cls = np.zeros(n, dtype=np.intp)
+            for c, stride in group:
+                lookup = self._lookups[c]
+                col = arr[:, c]
+                row = (col != 0).astype(np.intp) if lookup is None else lookup.rows(col)
+                cls += row * stride if stride != 1 else row
+            out.append(cls)
+        return out
 
     # -- running -----------------------------------------------------------------------
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
@@ -216,11 +246,11 @@ class TokenPatterns:
         found.sort()
         return [(self.names[k], s, e) for s, e, k in found]
 
-    def _ok(self, rows: list[np.ndarray], pos: np.ndarray, step: np.ndarray) -> np.ndarray:
+    def _ok(self, classes: list[np.ndarray], pos: np.ndarray, step: np.ndarray) -> np.ndarray:
         """Whether the token at each ``pos`` passes the matching ``step``."""
         ok = np.ones(len(pos), dtype=bool)
-        for table, row in zip(self._tables, rows):
-            ok &= table[row[pos], step]
+        for table, cls in zip(self._group_tables, classes):
+            ok &= table[cls[pos], step]
         return ok ^ self._negated[step]
 
     def spans(self, doc: Doc) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -233,25 +263,34 @@ class TokenPatterns:
         n = len(doc)
         if not n or not self.names:
             return {}
-        rows = self._rows(doc)
-        first = self._first
-        hit = np.ones((n, len(first)), dtype=bool)
-        for table, row in zip(self._first_tables, rows):
-            hit &= table[row]
+        classes = self._classes(doc)
+        if self._anywhere:
+            cand = np.arange(n)
+        else:
+            cand = np.flatnonzero(self._could_start[classes[0]])
+        hit = np.ones((len(cand), len(self.names)), dtype=bool)
+        for table, cls in zip(self._first_tables, classes):
+            hit &= table[cls[cand]]
         hit ^= self._first_negated
         hit[:, self._no_required] = True  # only optional steps: a match may start anywhere
-        # a match may start up to `lead` tokens (the optional steps before the first
-        # required one) ahead of a hit
-        can_start = hit
-        for d in range(1, self._max_lead + 1):
-            cols = self._lead >= d
-            if d < n:
-                if can_start is hit:
-                    can_start = hit.copy()
-                can_start[:-d, cols] |= hit[d:, cols]
-        start, pat = np.nonzero(can_start)
-        start = start.astype(np.int64)
+        i, pat = np.nonzero(hit)
+        start = cand[i].astype(np.int64)
         pat = pat.astype(np.int64)
+        if self._max_lead:
+            # a pattern with optional steps before its first required one may also start up
+            # to `lead` tokens before a hit: mark (start, pattern) cells, so that each is one
+            # state however many hits reach it
+            early = self._lead[pat] > 0
+            if early.any():
+                marks = np.zeros((n, len(self._early)), dtype=bool)
+                marks[start[early], self._early_col[pat[early]]] = True
+                cells = marks.copy()
+                for d in range(1, min(self._max_lead, n - 1) + 1):
+                    cols = self._early_lead >= d
+                    cells[:-d, cols] |= marks[d:, cols]
+                s2, c2 = np.nonzero(cells)
+                start = np.concatenate([start[~early], s2.astype(np.int64)])
+                pat = np.concatenate([pat[~early], self._early[c2]])
         pos = start.copy()
         done_pat: list[np.ndarray] = []
         done_start: list[np.ndarray] = []
@@ -271,7 +310,7 @@ class TokenPatterns:
             step = self._step_at[pat, t]
             ok = np.zeros(len(pos), dtype=bool)
             inside = pos < n
-            ok[inside] = self._ok(rows, pos[inside], step[inside])
+            ok[inside] = self._ok(classes, pos[inside], step[inside])
             stay = self._optional[step]  # an optional step may also be skipped
             pat = np.concatenate([pat[stay], pat[ok]])
             start = np.concatenate([start[stay], start[ok]])
@@ -295,6 +334,40 @@ class TokenPatterns:
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             out[self.names[int(pat[a])]] = (start[a:b], end[a:b])
         return out
+
+
+class _Lookup:
+    """Each hash value's row in a string attribute's table (``len(keys)``: a value no pattern
+    names). The keys are MurmurHash values, whose bits are uniform, so some ``bits`` of them
+    usually index a small direct-mapped table without collisions: one gather per token,
+    several times faster than a binary search. Falls back to the binary search otherwise."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+        self.n = len(keys)
+        self.slot_key: np.ndarray | None = None
+        if not self.n:
+            return
+        for bits in range(max(4, (4 * self.n).bit_length()), _MAX_HASH_BITS + 1):
+            mask = (1 << bits) - 1
+            for shift in range(0, 64 - bits + 1, 8):
+                slots = ((keys >> np.uint64(shift)) & np.uint64(mask)).astype(np.intp)
+                if len(np.unique(slots)) == self.n:
+                    self.shift, self.mask = np.uint64(shift), np.uint64(mask)
+                    self.slot_key = np.zeros(mask + 1, dtype=np.uint64)
+                    self.slot_row = np.full(mask + 1, self.n, dtype=np.intp)
+                    self.slot_key[slots] = keys
+                    self.slot_row[slots] = np.arange(self.n)
+                    return
+
+    def rows(self, col: np.ndarray) -> np.ndarray:
+        if not self.n:
+            return np.zeros(len(col), dtype=np.intp)
+        if self.slot_key is not None:
+            slot = ((col >> self.shift) & self.mask).astype(np.intp)
+            return np.where(self.slot_key[slot] == col, self.slot_row[slot], self.n)
+        at = np.minimum(np.searchsorted(self.keys, col), self.n - 1)
+        return np.where(self.keys[at] == col, at, self.n)
 
 
 def _passes(test: _Test, value: Any) -> bool:

@@ -356,7 +356,7 @@ class _DocState:
         if self.lower_words is None:
             arr = self.doc.to_array(["ORTH", "IS_LOWER"]).reshape(-1, 2)
             self.lower_words = set(np.unique(arr[arr[:, 1] != 0, 0]).tolist())
-        return int(self.doc.vocab.strings.add(word.lower())) in self.lower_words
+        return hash_string(word.lower()) in self.lower_words  # no new string in the shared StringStore
 
 
 def _is_year(w: str) -> bool:
@@ -883,6 +883,16 @@ class SourceFinder:
                     nxt = np.searchsorted(rstarts, le, side="left")
                     ok = nxt < len(rstarts)
                     ok[ok] = rstarts[nxt[ok]] - le[ok] <= reach
+                    ls, le = ls[ok], le[ok]
+                    # and every way of filling the slots ends in the left start's sentence,
+                    # after the left end: without a right start in (end, sentence end] the
+                    # cue cannot match, so it is not read
+                    sents = np.asarray(st.sent_starts, dtype=np.int64)
+                    k = np.searchsorted(sents, ls, side="right")
+                    sent_end = np.where(k < len(sents), sents[np.minimum(k, len(sents) - 1)], len(doc))
+                    nxt = np.searchsorted(rstarts, le, side="right")
+                    ok = nxt < len(rstarts)
+                    ok[ok] = rstarts[nxt[ok]] <= sent_end[ok]
                     ls, le = ls[ok], le[ok]
                 for e, s in zip(le.tolist(), ls.tolist()):
                     c = self._fill_right(st, p, s, e, rights)
