@@ -20,6 +20,13 @@ Systems:
 - ``baseline top-k`` (a reference, not the target): the same baseline's probabilities,
   with each post given its k best tags, k = the mean number of tags per training post
   (rounded). It shows how much of the gain a decision rule alone buys.
+- ``baseline oracle-thr`` (an optimistic upper bound for the baseline, not a fair score): the
+  same probabilities cut at the one global threshold that maximises micro-F1 *on the test
+  part itself*.
+
+On these blogs the plain baseline predicts no tag at all (no probability reaches 0.5 for
+tags this rare), so its micro-F1 is 0 and the ratio is infinite; the two references show
+where ddlens stands against a baseline that does predict.
 
 Posts without tags are left out of both parts: their tags are unknown, not empty.
 Target: ddlens >= 1.25 x baseline on every blog (mean over seeds). Prints a Markdown table.
@@ -67,7 +74,9 @@ def micro_f1(gold: list[set[str]], pred: list[set[str]], keep: set[str]) -> floa
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
 
 
-def baseline(train: list[TagExample], test: list[TagExample]) -> tuple[list[set[str]], list[set[str]]]:
+def baseline(
+    train: list[TagExample], test: list[TagExample], gold: list[set[str]], keep: set[str]
+) -> tuple[list[set[str]], list[set[str]], list[set[str]]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
@@ -87,7 +96,14 @@ def baseline(train: list[TagExample], test: list[TagExample]) -> tuple[list[set[
     k = max(1, int(round(float(Y.sum(axis=1).mean()))))
     proba = clf.predict_proba(Xt)
     topk = [set(classes[np.argsort(-row, kind="stable")[:k]]) for row in proba]
-    return plain, topk
+    best: list[set[str]] = []
+    best_f1 = -1.0
+    for t in np.arange(0.01, 0.991, 0.01):
+        cut = [set(classes[np.flatnonzero(row >= t)]) for row in proba]
+        f1 = micro_f1(gold, cut, keep)
+        if f1 > best_f1:
+            best, best_f1 = cut, f1
+    return plain, topk, best
 
 
 def ours(train: list[TagExample], test: list[TagExample]) -> tuple[list[set[str]], dict]:
@@ -126,7 +142,7 @@ def main() -> int:
             pred, meta = ours(train, test)
             t_ours = time.perf_counter() - t0
             t0 = time.perf_counter()
-            plain, topk = baseline(train, test)
+            plain, topk, oracle = baseline(train, test, gold, keep)
             t_base = time.perf_counter() - t0
             row = {
                 "seed": seed,
@@ -135,7 +151,9 @@ def main() -> int:
                 "eval_tags": len(keep),
                 "ddlens": micro_f1(gold, pred, keep),
                 "baseline": micro_f1(gold, plain, keep),
+                "baseline_predicted": sum(len(p) for p in plain),
                 "baseline_topk": micro_f1(gold, topk, keep),
+                "baseline_oracle_thr": micro_f1(gold, oracle, keep),
                 "ddlens_cv_f1": meta.get("cv_micro_f1"),
                 "ddlens_fit_s": round(t_ours, 1),
                 "baseline_fit_s": round(t_base, 1),
@@ -143,33 +161,34 @@ def main() -> int:
             rows.append(row)
             print(
                 f"{blog} seed {seed}: ddlens {row['ddlens']:.3f}  baseline {row['baseline']:.3f}  "
-                f"baseline top-k {row['baseline_topk']:.3f}  ({t_ours:.0f}s / {t_base:.0f}s)",
+                f"top-k {row['baseline_topk']:.3f}  oracle-thr {row['baseline_oracle_thr']:.3f}  ({t_ours:.0f}s / {t_base:.0f}s)",
                 file=sys.stderr,
                 flush=True,
             )
         results[blog] = rows
 
-    print("| blog | seed | train | test | tags (>=5) | baseline | baseline top-k | ddlens | ddlens / baseline |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| blog | seed | train | test | tags (>=5) | baseline (tags predicted) | baseline top-k | baseline oracle-thr | ddlens | ddlens / baseline |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for blog, rows in results.items():
         for r in rows:
             ratio = r["ddlens"] / r["baseline"] if r["baseline"] else float("inf")
             print(
-                f"| {blog} | {r['seed']} | {r['train']} | {r['test']} | {r['eval_tags']} | {r['baseline']:.3f} | "
-                f"{r['baseline_topk']:.3f} | {r['ddlens']:.3f} | {ratio:.2f}x |"
+                f"| {blog} | {r['seed']} | {r['train']} | {r['test']} | {r['eval_tags']} | {r['baseline']:.3f} ({r['baseline_predicted']}) | "
+                f"{r['baseline_topk']:.3f} | {r['baseline_oracle_thr']:.3f} | {r['ddlens']:.3f} | {ratio:.2f}x |"
             )
     print()
-    print("| blog | baseline | baseline top-k | ddlens (mean ± sd) | ratio of means | target |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| blog | baseline | baseline top-k | baseline oracle-thr | ddlens (mean ± sd) | ratio of means | target |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for blog, rows in results.items():
         b = float(np.mean([r["baseline"] for r in rows]))
         bk = float(np.mean([r["baseline_topk"] for r in rows]))
+        bo = float(np.mean([r["baseline_oracle_thr"] for r in rows]))
         d = np.array([r["ddlens"] for r in rows])
         ratio = float(d.mean()) / b if b else float("inf")
         met = ratio >= TARGET
         ok &= met
         print(
-            f"| {blog} | {b:.3f} | {bk:.3f} | {d.mean():.3f} ± {d.std(ddof=1) if len(d) > 1 else 0:.3f} | "
+            f"| {blog} | {b:.3f} | {bk:.3f} | {bo:.3f} | {d.mean():.3f} ± {d.std(ddof=1) if len(d) > 1 else 0:.3f} | "
             f"{'inf' if b == 0 else f'{ratio:.2f}x'} | {'met' if met else 'NOT met'} (>= {TARGET}x) |"
         )
     if args.json:
