@@ -350,6 +350,52 @@ def test_scale_by_doc_equals_row_indexed_product(n_docs, n_seg, V, seed):
     np.testing.assert_allclose(scale_by_doc(C, owner, ratio).toarray(), C.multiply(ratio[owner]).toarray())
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_strip_accents_equals_scikit_learns(text):
+    from sklearn.feature_extraction.text import strip_accents_unicode as sk
+
+    from ddlens.pillar_model import strip_accents_unicode
+
+    assert strip_accents_unicode(text) == sk(text)
+    assert strip_accents_unicode(text.lower()) == sk(text.lower())
+
+
+NGRAM_TEXTS = st.lists(
+    st.lists(st.one_of(WORDS, st.sampled_from(["learning", "by", "doing", "e", "data", "Data's"]), st.text(max_size=5)), max_size=14).map(
+        lambda ws: " ".join(ws)
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(NGRAM_TEXTS)
+def test_ngram_counter_equals_countvectorizer(texts):
+    """Same counts and the same CSR layout as CountVectorizer.transform, for the word-feature
+    settings (fitted vocabulary) and the phrase settings (given vocabulary, up to 4 words)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from ddlens.pillar_model import TEXT_PATTERN, WORD_PATTERN, NgramCounter
+
+    fit_on = ["Café co-design naïve ÉCOLE Kanban x2 ﬁnance learning by doing", "a b c ß — cafe data data's e learning"]
+    word = CountVectorizer(ngram_range=(1, 2), token_pattern=TEXT_PATTERN, strip_accents="unicode", dtype=np.float64)
+    word.fit(fit_on)
+    phrases = CountVectorizer(
+        vocabulary=["learning by doing", "e learning", "data", "co design", "by", "ß", "a b c ß"],
+        ngram_range=(1, 4),
+        token_pattern=WORD_PATTERN,
+        dtype=np.float64,
+    )
+    for vec in (word, phrases):
+        got = NgramCounter(vec).transform(texts)
+        want = vec.transform(texts)
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.data, want.data)
+
+
 # -- trusted loading -----------------------------------------------------------------------
 
 

@@ -26,6 +26,8 @@ The model file is a plain ``dict`` of scikit-learn objects and arrays, saved wit
 
 from __future__ import annotations
 
+import unicodedata
+from itertools import chain, repeat
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +43,7 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from .modelio import ModelError, load_trusted
 from .taxonomy import Taxonomy, phrase_key
+from .textutil import doc_text
 
 __all__ = [
     "FORMAT",
@@ -123,7 +126,7 @@ def doc_segments(doc: Any) -> tuple[list[str], list[Any], int]:
     article = doc._.article if doc.has_extension("article") else None
     title = (article.title or "").strip() if article is not None else ""
     head = [title] if title else []
-    text = doc.text
+    text = doc_text(doc)  # not doc.text: spaCy rebuilds that token by token
     if len(doc) and doc.has_annotation("SENT_START"):
         pairs = [(s, text[s.start_char : s.end_char]) for s in doc.sents]  # slicing beats Span.text
     else:
@@ -147,6 +150,127 @@ def owner_matrix(owner: np.ndarray, n_docs: int) -> sp.csr_matrix:
     """(n_docs x n_segments) 0/1 matrix: row d sums the segments of doc d."""
     n = len(owner)
     return sp.csr_matrix((np.ones(n), (owner, np.arange(n))), shape=(n_docs, n))
+
+
+# -- counting n-grams fast, exactly as CountVectorizer.transform ---------------------------
+
+_COMBINING: dict[int, None] = {}  # code points unicodedata.combining() says are combining
+_CHECKED: set[str] = set()  # characters already looked at
+
+
+def strip_accents_unicode(s: str) -> str:
+    """scikit-learn's ``strip_accents_unicode`` (NFKD, then drop combining characters), with
+    each distinct character's class looked up once per process instead of once per
+    occurrence: the same string, several times faster on prose with curly quotes."""
+    if s.isascii():
+        return s
+    normalized = unicodedata.normalize("NFKD", s)
+    new = set(normalized) - _CHECKED
+    if new:
+        for c in new:
+            if unicodedata.combining(c):
+                _COMBINING[ord(c)] = None
+        _CHECKED.update(new)
+    return normalized.translate(_COMBINING) if _COMBINING else normalized
+
+
+def fast_preprocessor(vectorizer: CountVectorizer) -> Any:
+    """``vectorizer.build_preprocessor()``, with :func:`strip_accents_unicode` when that is
+    the accent function (the same strings); any other setting is scikit-learn's own."""
+    if vectorizer.preprocessor is not None or vectorizer.strip_accents not in (None, "unicode"):
+        return vectorizer.build_preprocessor()
+    lower = bool(vectorizer.lowercase)
+    if vectorizer.strip_accents == "unicode":
+        return (lambda doc: strip_accents_unicode(doc.lower())) if lower else strip_accents_unicode
+    return (lambda doc: doc.lower()) if lower else (lambda doc: doc)
+
+
+def _preprocessing(vectorizer: CountVectorizer) -> tuple[Any, ...] | None:
+    """What :func:`fast_preprocessor` does for this vectorizer (None: its own preprocessor)."""
+    if vectorizer.preprocessor is not None or vectorizer.strip_accents not in (None, "unicode"):
+        return None
+    return (bool(vectorizer.lowercase), vectorizer.strip_accents)
+
+
+class NgramCounter:
+    """``CountVectorizer(analyzer="word").transform`` for a fixed vocabulary, exactly (same
+    counts, same CSR layout), without building every n-gram string: tokens become integer
+    ids once, each n-gram an integer key, and a batch is matched with a few array
+    operations. Settings it does not cover (custom analyzers, stop words ...) fall back to
+    scikit-learn."""
+
+    def __init__(self, vectorizer: CountVectorizer) -> None:
+        self.vectorizer = vectorizer
+        self.fallback = not (
+            vectorizer.analyzer == "word"
+            and vectorizer.tokenizer is None
+            and vectorizer.stop_words is None
+            and vectorizer.input == "content"
+            and not vectorizer.binary
+        )
+        if self.fallback:
+            return
+        vocab = getattr(vectorizer, "vocabulary_", None)
+        if vocab is None:
+            given = vectorizer.vocabulary
+            vocab = dict(given) if isinstance(given, dict) else {t: i for i, t in enumerate(given)}
+        self.n_features = len(vocab)
+        self.preprocess = fast_preprocessor(vectorizer)
+        self.tokenize = vectorizer.build_tokenizer()
+        self.min_n, self.max_n = vectorizer.ngram_range
+        words = sorted({w for term in vocab for w in term.split(" ")})
+        self.word_id = {w: i for i, w in enumerate(words)}
+        self.base = max(len(words), 1)
+        if self.base ** self.max_n >= 2**62:  # keys would not fit in int64
+            self.fallback = True
+            return
+        self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # n -> (sorted keys, features)
+        by_n: dict[int, list[tuple[int, int]]] = {}
+        for term, j in vocab.items():
+            parts = term.split(" ")
+            n = len(parts)
+            if n < self.min_n or n > self.max_n:
+                continue
+            key = 0
+            for w in parts:
+                key = key * self.base + self.word_id[w]
+            by_n.setdefault(n, []).append((key, int(j)))
+        for n, pairs in by_n.items():
+            pairs.sort()
+            self.keys[n] = (np.array([k for k, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64))
+
+    def transform(self, texts: Sequence[str], preprocessed: Sequence[str] | None = None) -> sp.csr_matrix:
+        """``preprocessed``: the texts already through :meth:`preprocess`, if at hand."""
+        if self.fallback:
+            return sp.csr_matrix(self.vectorizer.transform(texts))
+        toks = [self.tokenize(t) for t in (preprocessed if preprocessed is not None else map(self.preprocess, texts))]
+        flat = list(chain.from_iterable(toks))
+        tok = np.fromiter(map(self.word_id.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+        seg = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        for n, (keys, feats) in self.keys.items():
+            m = len(tok) - n + 1
+            if m <= 0 or not len(keys):
+                continue
+            key = tok[:m].copy()
+            ok = key >= 0
+            for d in range(1, n):
+                nxt = tok[d : d + m]
+                ok &= nxt >= 0
+                key = key * self.base + nxt
+            ok &= seg[:m] == seg[n - 1 : n - 1 + m]  # the n-gram lies within one text
+            at = np.flatnonzero(ok)
+            pos = np.minimum(np.searchsorted(keys, key[at]), len(keys) - 1)
+            found = keys[pos] == key[at]
+            rows.append(seg[at[found]])
+            cols.append(feats[pos[found]])
+        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        X = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(texts), self.n_features), dtype=np.float64)
+        X.sum_duplicates()  # counts, with sorted column indices: CountVectorizer's layout
+        return X
 
 
 # -- taxonomy phrases ----------------------------------------------------------------------
@@ -179,11 +303,12 @@ class PhraseCounter:
                 rows.append(i)
                 cs.append(c)
         self.matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cs)), shape=(len(vocab), 2 * K))
+        self.counter = NgramCounter(self.vectorizer)
 
     def counts(self, segments: Sequence[str]) -> sp.csr_matrix:
         if not segments:
             return sp.csr_matrix((0, 2 * self.n_categories))
-        return sp.csr_matrix(self.vectorizer.transform(segments) @ self.matrix)
+        return sp.csr_matrix(self.counter.transform(segments) @ self.matrix)
 
 
 # -- features ------------------------------------------------------------------------------
@@ -202,7 +327,7 @@ class CharWBCounter:
 
     def __init__(self, vectorizer: CountVectorizer) -> None:
         self.vectorizer = vectorizer
-        self.preprocess = vectorizer.build_preprocessor()
+        self.preprocess = fast_preprocessor(vectorizer)
         self.analyze = vectorizer.build_analyzer()
         self.vocabulary = vectorizer.vocabulary_
         self.n_features = len(self.vocabulary)
@@ -220,21 +345,14 @@ class CharWBCounter:
             self.cache[word] = row
         return row
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        word_ids: dict[str, int] = {}
-        indices: list[int] = []
-        indptr = [0]
-        for text in texts:
-            for w in self.preprocess(text).split():
-                j = word_ids.get(w)
-                if j is None:
-                    j = word_ids[w] = len(word_ids)
-                indices.append(j)
-            indptr.append(len(indices))
-        words = sp.csr_matrix(
-            (np.ones(len(indices)), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-            shape=(len(texts), len(word_ids)),
-        )
+    def transform(self, texts: Sequence[str], preprocessed: Sequence[str] | None = None) -> sp.csr_matrix:
+        """``preprocessed``: the texts already through :meth:`preprocess`, if at hand."""
+        split = [t.split() for t in (preprocessed if preprocessed is not None else map(self.preprocess, texts))]
+        flat = list(chain.from_iterable(split))
+        word_ids = {w: j for j, w in enumerate(dict.fromkeys(flat))}  # in order of first use
+        indices = np.fromiter(map(word_ids.__getitem__, flat), dtype=np.int64, count=len(flat))
+        indptr = np.concatenate([[0], np.cumsum(np.fromiter(map(len, split), dtype=np.int64, count=len(split)))])
+        words = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(texts), len(word_ids)))
         rows = [self.word_row(w) for w in word_ids]
         lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
         ptr = np.concatenate([[0], np.cumsum(lengths)])
@@ -251,19 +369,37 @@ class CharWBCounter:
 
 def scale_by_doc(C: sp.csr_matrix, owner: np.ndarray, ratio: sp.csr_matrix) -> sp.csr_matrix:
     """``C`` with each stored value (s, j) multiplied by ``ratio[owner[s], j]`` (0 if absent),
-    without materialising ``ratio[owner]``: one sorted-key lookup per stored value."""
+    without materialising ``ratio[owner]``. With ``owner`` sorted (segments grouped by
+    doc, as :func:`flatten` makes them), each doc's ratio row is spread into a dense
+    scratch vector and its segments' values gathered from it; otherwise one sorted-key
+    lookup per stored value."""
     C = sp.csr_matrix(C)
     ratio = sp.csr_matrix(ratio)
     ratio.sum_duplicates()  # canonical: sorted indices, so the keys below are sorted
+    owner = np.asarray(owner, dtype=np.int64)
+    if len(owner) and bool((owner[1:] >= owner[:-1]).all()):
+        bounds = np.searchsorted(owner, np.arange(ratio.shape[0] + 1))
+        entry = C.indptr[np.minimum(bounds, C.shape[0])]
+        scratch = np.zeros(max(C.shape[1], 1))
+        vals = np.zeros(C.nnz)
+        for d in np.flatnonzero(entry[1:] > entry[:-1]).tolist():
+            r0, r1 = ratio.indptr[d], ratio.indptr[d + 1]
+            if r0 == r1:
+                continue
+            cols = ratio.indices[r0:r1]
+            scratch[cols] = ratio.data[r0:r1]
+            e0, e1 = entry[d], entry[d + 1]
+            vals[e0:e1] = scratch[C.indices[e0:e1]]
+            scratch[cols] = 0.0
+        return sp.csr_matrix((C.data * vals, C.indices, C.indptr), shape=C.shape)
     V = max(C.shape[1], 1)
     rkeys = np.repeat(np.arange(ratio.shape[0], dtype=np.int64), np.diff(ratio.indptr)) * V + ratio.indices
-    ckeys = np.repeat(owner.astype(np.int64), np.diff(C.indptr)) * V + C.indices
+    ckeys = np.repeat(owner, np.diff(C.indptr)) * V + C.indices
     if not len(rkeys):
         return sp.csr_matrix(C.shape)
     pos = np.minimum(np.searchsorted(rkeys, ckeys), len(rkeys) - 1)
     vals = np.where(rkeys[pos] == ckeys, ratio.data[pos], 0.0)
     return sp.csr_matrix((C.data * vals, C.indices, C.indptr), shape=C.shape)
-
 
 
 def _text_vectorizer(config: ModelConfig, block: str) -> CountVectorizer:
@@ -323,6 +459,7 @@ class Featurizer:
         self.phrases = PhraseCounter(taxonomy)
         self._cols: dict[str, np.ndarray] = {}  # only while fitted from RawCounts
         self._char: CharWBCounter | None = None
+        self._words: NgramCounter | None = None
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, docs: Sequence[Sequence[str]]) -> "Featurizer":
@@ -373,15 +510,31 @@ class Featurizer:
 
     def segment_counts(self, flat: Sequence[str]) -> dict[str, sp.csr_matrix]:
         out: dict[str, sp.csr_matrix] = {}
+        done: dict[tuple[Any, ...], list[str]] = {}  # the word and char blocks preprocess alike
+
+        def preprocessed(vec: CountVectorizer, fn: Any) -> list[str]:
+            key = _preprocessing(vec)
+            if key is None:
+                return [fn(t) for t in flat]
+            if key not in done:
+                done[key] = [fn(t) for t in flat]
+            return done[key]
+
         for block in self.blocks:
             if block == "phrases":
                 out[block] = self.phrases.counts(flat)
             elif block == "char" and flat:
                 if self._char is None or self._char.vectorizer is not self.vectorizers[block]:
                     self._char = CharWBCounter(self.vectorizers[block])
-                out[block] = self._char.transform(flat)
+                out[block] = self._char.transform(flat, preprocessed(self._char.vectorizer, self._char.preprocess))
             elif flat:
-                out[block] = sp.csr_matrix(self.vectorizers[block].transform(flat))
+                vec = self.vectorizers[block]
+                if self._words is None or self._words.vectorizer is not vec:
+                    self._words = NgramCounter(vec)
+                if self._words.fallback:
+                    out[block] = self._words.transform(flat)
+                else:
+                    out[block] = self._words.transform(flat, preprocessed(vec, self._words.preprocess))
             else:
                 out[block] = sp.csr_matrix((0, len(self.vectorizers[block].vocabulary_)))
         return out

@@ -41,6 +41,7 @@ from ..analysis import Source
 from ..domains import DomainTable, LinkInfo, normalise_site_domain
 from ..extensions import register_extensions
 from ..resources import model_path
+from ..textutil import doc_text
 from ..tokenpatterns import PatternError, TokenPatterns
 
 __all__ = ["SourceFinder", "AttributionPatterns", "Pattern", "make_sources"]
@@ -368,17 +369,6 @@ _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 _YEAR_HASHES = np.array(sorted(hash_string(str(y)) for y in range(_YEAR_MIN, _YEAR_MAX + 1)), dtype=np.uint64)
 
 
-def _doc_text(doc: Doc) -> str:
-    """``doc.text`` (spaCy rebuilds it token by token: ~1.5 s for 1 MB); the Article's text
-    when the Doc was made from it."""
-    article = doc._.article
-    if article is not None and len(doc):
-        last = doc[-1]
-        if last.idx + len(last.text_with_ws) == len(article.text) and article.text.startswith(doc[0].text, doc[0].idx):
-            return article.text
-    return doc.text
-
-
 def _sentence_starts(doc: Doc) -> list[int]:
     if not len(doc) or not doc.has_annotation("SENT_START"):
         return [0]
@@ -483,7 +473,7 @@ class SourceFinder:
         return out
 
     def _state(self, doc: Doc) -> _DocState:
-        st = _DocState(doc=doc, text=_doc_text(doc), sent_starts=_sentence_starts(doc), links=[])
+        st = _DocState(doc=doc, text=doc_text(doc), sent_starts=_sentence_starts(doc), links=[])
         st.links = self._links(doc, st.idx)
         for ref in st.links:
             if ref.tok_start < ref.tok_end:
