@@ -340,3 +340,22 @@ def test_write_back_over_every_real_post_changes_only_the_ddlens_key(shared_corp
         r = runner.invoke(app, ["tag", str(copy), "--write", "-o", str(tmp_path / "again.json")])
         assert r.exit_code == 0 and " 0 written" in r.stderr
         assert {p: p.read_bytes() for p in before} == after  # a second run changes no byte
+
+
+@pytest.mark.slow
+def test_train_tags_is_byte_identical_across_processes(tmp_path: Path) -> None:
+    """Two separate `ddlens train tags` runs on the same posts write the same bytes (nothing
+    process-specific, such as a memory address, may end up in the file)."""
+    import subprocess
+    import sys
+
+    blog = tmp_path / "blog"
+    write_blog(blog, synthetic_blog(30, seed=2))
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"m{i}.skops"
+        subprocess.run(
+            [sys.executable, "-m", "ddlens", "train", "tags", str(blog), "--out", str(out)], check=True, capture_output=True
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]

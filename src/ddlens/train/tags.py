@@ -34,6 +34,7 @@ loaded with an explicit list of trusted types.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter
@@ -368,6 +369,12 @@ def _decide(P: np.ndarray, thresholds: np.ndarray, max_tags: int) -> np.ndarray:
     return above & keep
 
 
+def _portable(vectorizer: Any) -> Any:
+    v = copy.copy(vectorizer)
+    v.__dict__.pop("_stop_words_id", None)
+    return v
+
+
 # -- the model --------------------------------------------------------------------------------
 @dataclass
 class TagModel:
@@ -423,14 +430,18 @@ class TagModel:
 
     # -- persistence -----------------------------------------------------------------------
     def to_artifact(self) -> dict[str, Any]:
+        """Plain data for skops. Vectorisers are shallow copies without ``_stop_words_id``:
+        scikit-learn stores ``id(stop_words)`` there (a memory address, different in every
+        process), which would make equal models differ byte for byte; it is only a cache and
+        is set again on first use."""
         return {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "tags": list(self.tags),
-            "vectorizers": list(self.vectorizers),
+            "vectorizers": [_portable(v) for v in self.vectorizers],
             "train_matrix": self.train_matrix,
             "beta": self.beta,
-            "knn_vectorizer": self.knn_vectorizer,
+            "knn_vectorizer": _portable(self.knn_vectorizer),
             "knn_matrix": self.knn_matrix,
             "labels": self.labels,
             "cooc": self.cooc,
