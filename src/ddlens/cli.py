@@ -105,6 +105,35 @@ def report_error(err: Any) -> None:
     typer.echo(str(err), err=True)
 
 
+class FolderRun:
+    """What every folder command does with the posts it reads: stream their analyses with a
+    progress bar, report each unreadable post in one line on stderr, and exit 1 at the end
+    if there were any (every other post still counted)."""
+
+    def __init__(self, files: list[Path], label: str) -> None:
+        self.files = files
+        self.label = label
+        self.failures = 0
+
+    def analyses(self, lens: Any, jobs: int = 1) -> Iterator[Any]:
+        import os
+
+        from .article import ArticleError
+
+        n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+        for outcome in progress_iter(lens.analyze_many(self.files, n_process=n_jobs), len(self.files), self.label):
+            if isinstance(outcome, ArticleError):
+                self.failures += 1
+                report_error(outcome)
+            else:
+                yield outcome
+
+    def finish(self) -> None:
+        if self.failures:
+            typer.echo(f"ddlens: {self.failures} of {len(self.files)} file(s) could not be analysed", err=True)
+            raise typer.Exit(1)
+
+
 @app.command()
 def analyze(
     paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
@@ -131,10 +160,8 @@ def analyze(
     Files that cannot be read are reported on stderr as `path:line: reason`; every other
     file is still analysed, and the exit code is 1.
     """
-    import os
 
     from . import load
-    from .article import ArticleError
     from .render import get_renderer
 
     files = collect_paths(paths, glob)
@@ -143,20 +170,13 @@ def analyze(
         lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache, config=config or None)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
-    failures = 0
+    run = FolderRun(files, "analysing")
     with open_output(output) as out:
         renderer = get_renderer(fmt.value, out)
-        for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "analysing"):
-            if isinstance(outcome, ArticleError):
-                failures += 1
-                report_error(outcome)
-            else:
-                renderer.write(outcome)
+        for analysis in run.analyses(lens, jobs):
+            renderer.write(analysis)
         renderer.close()
-    if failures:
-        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
-        raise typer.Exit(1)
+    run.finish()
 
 
 @app.command()
@@ -352,10 +372,8 @@ def pillars_cmd(
     """Which pillars a folder of posts addresses: the share of posts per pillar, per year,
     the combinations, and the posts with the strongest evidence (with sentences and lines)."""
     import json
-    import os
 
     from . import load
-    from .article import ArticleError
     from .pillar_summary import render_table, summarize
 
     files = collect_paths(paths, glob)
@@ -365,24 +383,15 @@ def pillars_cmd(
     except ValueError as exc:
         raise fail(str(exc)) from None
     scorer = lens.nlp.get_pipe("ddlens_pillars")
-    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
-    analyses = []
-    failures = 0
-    for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "scoring"):
-        if isinstance(outcome, ArticleError):
-            failures += 1
-            report_error(outcome)
-        else:
-            analyses.append(outcome)
-    summary = summarize(analyses, scorer.taxonomy, method=scorer.method, failed=failures, top=max(0, top))
+    run = FolderRun(files, "scoring")
+    analyses = list(run.analyses(lens, jobs))
+    summary = summarize(analyses, scorer.taxonomy, method=scorer.method, failed=run.failures, top=max(0, top))
     with open_output(output) as out:
         if fmt is PillarsFormat.table:
             render_table(summary, out)
         else:
             out.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    if failures:
-        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
-        raise typer.Exit(1)
+    run.finish()
 
 
 @train_app.command("pillars")
@@ -473,10 +482,8 @@ def sources_cmd(
     posts, then citations. Files that cannot be read are reported on stderr and the exit
     code is 1; the others are still counted.
     """
-    import os
 
     from . import load
-    from .article import ArticleError
     from .citations import CitationIndex, write_report
 
     files = collect_paths(paths, glob)
@@ -485,20 +492,13 @@ def sources_cmd(
         lens = load(components=["ddlens_sentences", "ddlens_sources"], config=config, spacy_model=spacy_model, max_bytes=max_bytes)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
     index = CitationIndex(include_internal=include_internal)
-    failures = 0
-    for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "reading sources"):
-        if isinstance(outcome, ArticleError):
-            failures += 1
-            report_error(outcome)
-        else:
-            index.add(outcome)
+    run = FolderRun(files, "reading sources")
+    for analysis in run.analyses(lens, jobs):
+        index.add(analysis)
     with open_output(output) as out:
         write_report(index.to_dict(top=max(0, top)), fmt.value, out)
-    if failures:
-        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
-        raise typer.Exit(1)
+    run.finish()
 
 
 class FrameworksFormat(str, Enum):
@@ -544,10 +544,8 @@ def frameworks_cmd(
     list, with counts, one JSON object per line in the patterns-file format: edit the
     category, keep the lines you want, and pass the file back with --frameworks.
     """
-    import os
 
     from . import load
-    from .article import ArticleError
     from .framework_summary import FrameworkIndex, write_records
 
     files = collect_paths(paths, glob)
@@ -558,19 +556,12 @@ def frameworks_cmd(
         raise fail(str(exc)) from None
     finder = lens.nlp.get_pipe("ddlens_frameworks")
     index = FrameworkIndex(candidates=candidates, entries=finder.entries)
-    n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
-    failures = 0
-    for outcome in progress_iter(lens.analyze_many(files, n_process=n_jobs), len(files), "finding frameworks"):
-        if isinstance(outcome, ArticleError):
-            failures += 1
-            report_error(outcome)
-        else:
-            index.add(outcome)
+    run = FolderRun(files, "finding frameworks")
+    for analysis in run.analyses(lens, jobs):
+        index.add(analysis)
     with open_output(output) as out:
         write_records(index.records(min_posts=max(1, min_posts)), fmt.value, out, candidates=candidates)
-    if failures:
-        typer.echo(f"ddlens: {failures} of {len(files)} file(s) could not be analysed", err=True)
-        raise typer.Exit(1)
+    run.finish()
 
 
 class ThemesFormat(str, Enum):
