@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import spacy
 from spacy.language import Language
 
-from . import components  # noqa: F401  (registers the factories)
+from . import components as _registers_factories  # noqa: F401  (importing registers them)
 from .extensions import register_extensions
 
 __all__ = ["DEFAULT_COMPONENTS", "build_nlp"]
