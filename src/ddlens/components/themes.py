@@ -118,9 +118,9 @@ class DocPhrases:
         return int(self.units_start[u]), int(self.units_end[u + int(self.occ_nwords[occ]) - 1])
 
 
-def _classify(s: str) -> int:
-    """The kind of a lowercase word."""
-    r = _rules(str(model_path("keyphrase_rules.json")))
+def _classify(s: str, rules: dict[str, Any] | None = None) -> int:
+    """The kind of a lowercase word (``rules``: the loaded keyphrase rules, if at hand)."""
+    r = rules if rules is not None else _rules(str(model_path("keyphrase_rules.json")))
     if s == "-":
         return HYPHEN
     if not any(c.isalpha() for c in s) or "://" in s or s.startswith("www.") or "@" in s:
@@ -162,7 +162,7 @@ class PhraseExtractor:
     def _classify(self, h: int) -> tuple[int, int, bool]:
         """(kind, folded hash, weak) of a word by its lowercase hash (the slow path)."""
         s = self.vocab.strings[h] if h in self.vocab.strings else ""
-        kind = _classify(s)
+        kind = _classify(s, self.rules)  # not re-resolving the rules file: that is a stat() per word
         folded = fold_plural(s, self.rules["plural_keep"]) if kind == CONTENT else s
         fold = self.vocab.strings.add(folded) if folded != s else h
         return kind, fold, (s in self.rules["weak"] or folded in self.rules["weak"])
