@@ -345,6 +345,52 @@ class CharWBCounter:
             self.cache[word] = row
         return row
 
+    def _grams_joined(self, words: Sequence[str]) -> tuple[list[str] | None, np.ndarray]:
+        """The char_wb n-grams of many words from one analyzer call on the words joined by
+        spaces, and how many belong to each word. Exact when the words are already
+        preprocessed (the joined text is its own preprocessing: lowercasing, NFKD and
+        dropping combining marks never cross a space) and whitespace-free (the joined text
+        splits back into the same words, each cut alone); otherwise (None, ...)."""
+        joined = " ".join(words)
+        if joined.split() != list(words) or self.preprocess(joined) != joined:
+            return None, np.zeros(0, dtype=np.int64)
+        # scikit-learn pads a word with a space on each side and cuts, for each n, every
+        # n-gram, stopping after the first n the padded word is not longer than
+        padded = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
+        sizes = np.zeros(len(words), dtype=np.int64)
+        alive = np.ones(len(words), dtype=bool)
+        lo, hi = self.vectorizer.ngram_range
+        for n in range(lo, hi + 1):
+            short = alive & (padded <= n)
+            sizes += np.where(alive & ~short, padded - n + 1, 0) + short
+            alive &= ~short
+        flat = self.analyze(joined)
+        return (flat, sizes) if len(flat) == int(sizes.sum()) else (None, sizes)
+
+    def add_words(self, words: Sequence[str]) -> None:
+        """:meth:`word_row` for many new words at once: one vocabulary pass and one
+        ``np.unique`` for all of them instead of one per word (same rows)."""
+        if not words:
+            return
+        flat, sizes = self._grams_joined(words)
+        if flat is None:
+            grams = [self.analyze(w) for w in words]
+            flat = list(chain.from_iterable(grams))
+            sizes = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        ids = np.fromiter(map(self.vocabulary.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        owner = np.repeat(np.arange(len(words), dtype=np.int64), sizes)
+        keep = ids >= 0
+        V = max(self.n_features, 1)
+        keys, counts = np.unique(owner[keep] * V + ids[keep], return_counts=True)
+        idx = keys % V
+        vals = counts.astype(np.float64)
+        bounds = np.searchsorted(keys // V, np.arange(len(words) + 1)).tolist()
+        for k, w in enumerate(words):
+            if len(self.cache) >= self.MAX_CACHE:
+                self.cache.clear()
+            a, b = bounds[k], bounds[k + 1]
+            self.cache[w] = (idx[a:b], vals[a:b])
+
     def transform(self, texts: Sequence[str], preprocessed: Sequence[str] | None = None) -> sp.csr_matrix:
         """``preprocessed``: the texts already through :meth:`preprocess`, if at hand."""
         split = [t.split() for t in (preprocessed if preprocessed is not None else map(self.preprocess, texts))]
@@ -353,6 +399,7 @@ class CharWBCounter:
         indices = np.fromiter(map(word_ids.__getitem__, flat), dtype=np.int64, count=len(flat))
         indptr = np.concatenate([[0], np.cumsum(np.fromiter(map(len, split), dtype=np.int64, count=len(split)))])
         words = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(texts), len(word_ids)))
+        self.add_words([w for w in word_ids if w not in self.cache])
         rows = [self.word_row(w) for w in word_ids]
         lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
         ptr = np.concatenate([[0], np.cumsum(lengths)])
