@@ -718,7 +718,8 @@ def tag_cmd(
 
     The edit is surgical: nothing else in the file changes (other keys, their order and
     quoting, comments, blank lines, the body, line endings, a BOM), each file is replaced
-    atomically, and a second run changes nothing. With --dry-run the diff goes to stdout and
+    atomically, and a second run changes nothing (with --add-tags, pass --model: retraining
+    would learn from the tags the first run added). With --dry-run the diff goes to stdout and
     the records only to --output. Ends with a summary on stderr: posts read, written,
     unchanged, failed. Exit code 1 if any post could not be read or written.
     """
