@@ -1,4 +1,4 @@
-"""``--format table``: a rich table for people (collected, printed at the end)."""
+"""``--format table``: a rich table for people (its cells collected, printed at the end)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,29 @@ def _short(items: list[str], n: int = 4) -> str:
 class Renderer:
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.rows: list[dict[str, Any]] = []
+        # only the cells shown, not whole records: a table of 10,000 posts stays small
+        self.rows: list[tuple[str, ...]] = []
+        self.with_tags = False
 
     def write(self, record: Any) -> None:
-        self.rows.append(as_dict(record))
+        d = as_dict(record)
+        self.with_tags = self.with_tags or bool(d.get("suggested_tags"))  # only when a tag model ran
+        self.rows.append(
+            (
+                d.get("title") or os.path.basename(d.get("path") or "") or "-",
+                d.get("date") or "",
+                str(d.get("words", 0)),
+                _short([f["name"] for f in d.get("frameworks", [])]),
+                _short([t["phrase"] for t in d.get("themes", [])], 3),
+                str(len(d.get("sources", []))),
+                ", ".join(p["id"] for p in d.get("pillars", []) if p.get("assigned")),
+                _short([t["tag"] for t in d.get("suggested_tags", [])]),
+            )
+        )
 
     def close(self) -> None:
         table = Table(show_lines=False, header_style="bold")
-        with_tags = any(d.get("suggested_tags") for d in self.rows)  # only when a tag model ran
+        with_tags = self.with_tags
         for col, kw in (
             ("post", {"overflow": "fold", "max_width": 40}),
             ("date", {"no_wrap": True}),
@@ -37,18 +52,8 @@ class Renderer:
             ("pillars", {"overflow": "fold"}),
         ) + ((("suggested tags", {"overflow": "fold"}),) if with_tags else ()):
             table.add_column(col, **kw)
-        for d in self.rows:
-            tags = [_short([t["tag"] for t in d.get("suggested_tags", [])])] if with_tags else []
-            table.add_row(
-                d.get("title") or os.path.basename(d.get("path") or "") or "-",
-                d.get("date") or "",
-                str(d.get("words", 0)),
-                _short([f["name"] for f in d.get("frameworks", [])]),
-                _short([t["phrase"] for t in d.get("themes", [])], 3),
-                str(len(d.get("sources", []))),
-                ", ".join(p["id"] for p in d.get("pillars", []) if p.get("assigned")),
-                *tags,
-            )
+        for row in self.rows:
+            table.add_row(*(row if with_tags else row[:-1]))
         console = Console(file=self.out, width=None if self.out.isatty() else 160)
         console.print(table)
         console.print(f"{len(self.rows)} post(s)")
