@@ -3,6 +3,7 @@ files (reading, Markdown parsing and the pipeline), results come back in input o
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -51,7 +52,14 @@ def analyze_parallel(lens: "Lens", items: Iterable[Any], n_process: int, batch_s
     ctx = mp.get_context("fork" if fork else "spawn")
     if fork:
         _WORKER_LENS = lens  # inherited by the forked workers: nothing is loaded twice
-    with ctx.Pool(n, initializer=_init_worker, initargs=(None if fork else lens.options,)) as pool:
-        # imap keeps input order; a bounded number of batches is in flight at a time
-        for results in pool.imap(_work, _batches(items, batch_size)):
-            yield from results
+        # objects alive now (the models, the vocab) go to the GC's permanent generation, so
+        # the workers' collections never write to their pages and they stay shared
+        gc.freeze()
+    try:
+        with ctx.Pool(n, initializer=_init_worker, initargs=(None if fork else lens.options,)) as pool:
+            # imap keeps input order; a bounded number of batches is in flight at a time
+            for results in pool.imap(_work, _batches(items, batch_size)):
+                yield from results
+    finally:
+        if fork:
+            gc.unfreeze()
