@@ -78,15 +78,20 @@ def generate_folder(dest: Path, n: int, seed: int = 0) -> None:
 
 
 def peak_rss_mb(folder: Path) -> float:
-    """Peak RSS of one `ddlens analyze` process streaming jsonl to /dev/null."""
+    """Peak RSS of one `ddlens analyze` process streaming jsonl to /dev/null.
+
+    Read from VmHWM (the peak of this process's own memory map) rather than ru_maxrss:
+    Linux carries ru_maxrss over fork and exec, so a child spawned by this (by then large)
+    benchmark process would report the parent's size instead of its own."""
     code = (
         "import resource, sys; from ddlens.cli import main; sys.argv=['ddlens','analyze',sys.argv[1],'-f','jsonl',"
         "'--no-cache','-o',__import__('os').devnull];\n"
         "try:\n main()\nexcept SystemExit:\n pass\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "try:\n print([int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
+        "except (OSError, IndexError):\n print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024  # Linux: KiB
+    return int(out.stdout.strip().splitlines()[-1]) / 1024  # KiB
 
 
 def main() -> None:
