@@ -35,6 +35,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .errors import LocatedError
 from .frontmatter_io import (
     BOM,
     FrontMatterError,
@@ -64,20 +65,11 @@ _DUMP_WIDTH = 1 << 20  # never fold long strings: a folded line would be a needl
 _PLAIN_SAFE_IN_LIST = re.compile(r"^[^,:#\n\r\t]+$")  # can follow ", " inside a plain scalar
 
 
-class WriteBackError(Exception):
+class WriteBackError(LocatedError):
     """A post whose front matter cannot be edited safely. ``str()`` is ``path:line: reason``."""
 
     def __init__(self, reason: str, path: str | None = None, line: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.path = path
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.path or "<text>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        return f"{where}: {self.reason}"
+        super().__init__(path, reason, line)
 
 
 # -- what is written ----------------------------------------------------------------------
