@@ -27,9 +27,9 @@ The model file is a plain ``dict`` of scikit-learn objects and arrays, saved wit
 from __future__ import annotations
 
 import unicodedata
-from itertools import chain, repeat
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Sequence
 

@@ -49,7 +49,7 @@ _FLAG_ATTRS = (
 )
 
 
-_MAX_GROUP_ROWS = 1 << 16  # rows of one group's table (attributes' row counts multiplied)
+_MAX_GROUP_CELLS = 1 << 23  # one group's table: rows (attributes' row counts multiplied) x steps
 _MAX_HASH_BITS = 20  # largest direct-mapped lookup table: 2**20 slots
 
 
@@ -142,8 +142,9 @@ class TokenPatterns:
         value, which steps' tests on that attribute it passes. A string attribute only needs
         a row for the values some pattern names, plus one shared row for every other value,
         so the tables are fixed in size. Attributes are then grouped (while the product of
-        their row counts stays small) into one table per group, indexed by a token's "class":
-        a document costs one hash lookup per token and attribute, whatever the patterns."""
+        their row counts times the steps stays under 8 M cells) into one table per group,
+        indexed by a token's "class": a document costs one hash lookup per token and
+        attribute, whatever the patterns."""
         steps: list[_Step] = []
         sid: dict[_Step, int] = {}
         for pattern in self._steps:
@@ -183,7 +184,7 @@ class TokenPatterns:
         group: list[int] = []
         size = 1
         for j, table in enumerate(tables + [None]):  # type: ignore[list-item]
-            if table is not None and size * len(table) <= _MAX_GROUP_ROWS:
+            if table is not None and size * len(table) * max(n_steps, 1) <= _MAX_GROUP_CELLS:
                 group.append(j)
                 size *= len(table)
                 continue

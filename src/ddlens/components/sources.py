@@ -507,7 +507,6 @@ class SourceFinder:
         return _is_cap(st.words[k])
 
     def _trim(self, st: _DocState, start: int, end: int, left_scan: bool) -> tuple[int, int]:
-        doc = st.doc
         conn = self.patterns.connectors
         not_names = self.patterns.not_names
         while start < end:
@@ -527,7 +526,6 @@ class SourceFinder:
     def _cap_name(self, st: _DocState, start: int, end: int) -> _NameHit | None:
         if start >= end:
             return None
-        doc = st.doc
         not_names = self.patterns.not_names
         if all(st.words[k] in not_names for k in range(start, end)):
             return None
@@ -538,7 +536,6 @@ class SourceFinder:
     def _run_right(self, st: _DocState, j: int, limit: int) -> int | None:
         """End of the capitalised run (with connectors) that starts at ``j``; None if there is
         none or it is longer than any name (Title Case text, a 100 KB run …)."""
-        doc = st.doc
         conn = self.patterns.connectors
         k = j
         last = -1
@@ -558,7 +555,6 @@ class SourceFinder:
 
     def _run_left(self, st: _DocState, r: int, floor: int) -> int | None:
         """Start of the capitalised run (with connectors) that ends just before ``r``."""
-        doc = st.doc
         conn = self.patterns.connectors
         if r <= floor or not self._name_token(st, r - 1):
             return None
@@ -584,7 +580,6 @@ class SourceFinder:
 
     def name_right(self, st: _DocState, i: int, limit: int, lowercase_ok: bool = True) -> _NameHit | None:
         """The name that starts at token ``i`` (a leading "the" skipped), within ``limit``."""
-        doc = st.doc
         if i >= limit:
             return None
         ref = st.link_at_start.get(i)
@@ -633,7 +628,6 @@ class SourceFinder:
 
     def name_left(self, st: _DocState, r: int, floor: int, lowercase_ok: bool = False) -> _NameHit | None:
         """The name that ends just before token ``r``, not before ``floor``."""
-        doc = st.doc
         if r <= floor:
             return None
         ref = st.link_at_end.get(r)
@@ -700,7 +694,6 @@ class SourceFinder:
     ) -> tuple[int, int, str] | None:
         """A title that starts at token ``p``: quoted (if ``quotes``), italic or a link anchor
         starting with a capital, or (unless ``marked``) a Title Case run. Returns (start, end, text)."""
-        doc = st.doc
         if p >= limit:
             return None
         first = st.words[p]
@@ -737,7 +730,6 @@ class SourceFinder:
 
     def title_before(self, st: _DocState, s: int, floor: int) -> tuple[int, int, str] | None:
         """A marked title (quoted, italic, a link anchor) that ends just before token ``s``."""
-        doc = st.doc
         k = s - 1
         if k > floor and st.words[k] == ",":
             k -= 1
@@ -766,7 +758,6 @@ class SourceFinder:
     def _title_run_back(self, st: _DocState, k: int, floor: int) -> tuple[int, int, str] | None:
         """The Title Case run that ends with token ``k`` and names a kind of work
         ("the CLA Framework published by …", "The Small Charity Guide from …")."""
-        doc = st.doc
         if k < floor or not _is_cap(st.words[k]):
             return None
         q = k
@@ -796,7 +787,6 @@ class SourceFinder:
         """A title right after a cue: "a 2019 report, *Title*, found …" (``mode`` "marked"),
         or "GSMA's Mobile Gender Gap Report 2019" (``mode`` "plain": a Title Case run that
         names a kind of work)."""
-        doc = st.doc
         if mode == "plain":
             t = self.title_at(st, end, limit, marked=False)
             if t is None:
@@ -916,7 +906,6 @@ class SourceFinder:
     def _fill_left(self, st: _DocState, p: Pattern, r: int, e: int) -> _Candidate | None:
         """A pattern without a left part: the name ends where its right part starts (or, with
         ``appositive``, before ", who …," or is the "X" in "our chair, X, said")."""
-        doc = st.doc
         sent_start, sent_end = st.sentence_bounds(r)
         name = self.name_left(st, r, sent_start, p.lowercase_anchor)
         title: tuple[int, int, str] | None = None
@@ -966,7 +955,6 @@ class SourceFinder:
         return k if k >= floor and st.words[k] in _POSSESSIVES else None
 
     def _fill_right(self, st: _DocState, p: Pattern, s: int, e: int, rights: dict[int, int]) -> _Candidate | None:
-        doc = st.doc
         sent_start, sent_end = st.sentence_bounds(s)
         if p.not_after and s > sent_start and st.lowers[s - 1] in p.not_after:
             return None  # "companies such as Napify showed …"
@@ -1038,7 +1026,6 @@ class SourceFinder:
         return c if self._finish(st, c, sent_end) else None
 
     def _finish(self, st: _DocState, c: _Candidate, sent_end: int) -> bool:
-        doc = st.doc
         if c.pattern.reject_places and self._is_place(c.name.text):
             return False
         if c.title is None and c.pattern.title_after:
@@ -1069,7 +1056,6 @@ class SourceFinder:
     def _split_known_org(self, st: _DocState, c: _Candidate) -> None:
         """ "[GSMA Mobile Gender Gap Report 2020]" -> name GSMA, title Mobile Gender Gap Report 2020
         (when the name starts with a known organisation and the rest names a kind of work)."""
-        doc = st.doc
         n = c.name
         if n.end - n.start < 2:
             return
