@@ -256,6 +256,37 @@ def test_years_in_any_script(src_lens, digits: str, year: int | None) -> None:
     assert (got["name"], got["year"]) == ("GSMA", year)
 
 
+# fragments that end or start a post mid-cue, so that a batch lays cues across doc boundaries
+_PIECES = [body for body, *_ in CASES] + [
+    "",
+    "According to",
+    "the World Bank said “yes”.",
+    "as Jane Doe",
+    "wrote in 2019.",
+    "A [2019 GSMA report](https://www.gsma.com/r) found growth.",
+    "[Okello](https://example.org/o) (2016) argued that",
+    "Data from Kenya show a rise. The team said the rollout would take a year.",
+    "In her book, *Small",
+    "Pilots*, Grace Wanjiru argues for patience.",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bodies=st.lists(st.lists(st.sampled_from(_PIECES), max_size=4).map(" ".join), min_size=1, max_size=6))
+def test_a_batch_equals_each_post_alone(src_lens, bodies: list[str]) -> None:
+    """``pipe`` matches the cues of a whole batch at once (docs laid end to end): each post's
+    sources are the ones it gets alone."""
+    nlp = src_lens.nlp
+    finder = nlp.get_pipe("ddlens_sources")
+
+    def docs() -> list:
+        return [nlp.get_pipe("ddlens_sentences")(src_lens.make_doc(Article.from_text(post(b)))) for b in bodies]
+
+    alone = [[s.to_dict() for s in finder(d)._.sources] for d in docs()]
+    batch = [[s.to_dict() for s in d._.sources] for d in finder.pipe(docs(), batch_size=4)]
+    assert batch == alone
+
+
 def test_merged_with_the_link_on_the_same_phrase(src_lens) -> None:
     got = sources(
         src_lens,

@@ -68,3 +68,26 @@ def test_a_long_document_is_linear() -> None:
 def test_refused(bad: list) -> None:
     with pytest.raises(PatternError):
         TokenPatterns(NLP.vocab, {"x": bad})
+
+
+@settings(max_examples=200, deadline=None)
+@given(patterns=_patterns, docs=st.lists(st.lists(st.sampled_from(WORDS), max_size=12), min_size=1, max_size=5))
+def test_a_batch_equals_each_doc_alone(patterns: dict, docs: list[list[str]]) -> None:
+    """Docs laid end to end (``spans_batch``): no match crosses from one doc into the next, a
+    leading optional step never reaches back into the previous doc, and each doc's matches
+    are those it has alone (and spaCy's)."""
+    tp = TokenPatterns(NLP.vocab, patterns)
+    dd = [Doc(NLP.vocab, words=words) for words in docs]
+    offsets, spans = tp.spans_batch([tp.arrays(d) for d in dd])
+    assert offsets.tolist()[:-1] == [sum(len(w) + 1 for w in docs[:i]) for i in range(len(docs))]
+    for i, d in enumerate(dd):
+        lo, hi = int(offsets[i]), int(offsets[i]) + len(d)
+        got = sorted(
+            (name, s - lo, e - lo)
+            for name, (starts, ends) in spans.items()
+            for s, e in zip(starts.tolist(), ends.tolist())
+            if lo <= s < hi
+        )
+        assert got == sorted(tp(d)) == spacy_matches(patterns, d)
+    n_in_docs = sum(1 for name, (starts, ends) in spans.items() for s in starts.tolist())
+    assert n_in_docs == sum(len(tp(d)) for d in dd)  # nothing starts in a gap

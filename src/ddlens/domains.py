@@ -212,7 +212,12 @@ class DomainTable:
         return None
 
 
+_IPV4_CHARS = frozenset("0123456789.")
+
+
 def _is_ipv4(host: str) -> bool:
+    if not _IPV4_CHARS.issuperset(host):
+        return False  # IPv4Address only takes ASCII digits and dots; its ValueError costs ~20 µs
     try:
         ipaddress.IPv4Address(host)
     except ValueError:

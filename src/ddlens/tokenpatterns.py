@@ -217,23 +217,24 @@ class TokenPatterns:
         self._anywhere = bool((self._first_negated | self._no_required).any()) or not self._group_tables
         self._could_start = self._first_tables[0].any(axis=1) if self._group_tables else np.zeros(0, dtype=bool)
 
-    def _classes(self, doc: Doc) -> list[np.ndarray]:
-        """Each token's class (row) in each group's table."""
-        n = len(doc)
-        cols = self.columns
-        if not cols:
-            return []
-        arr = doc.to_array([IDS[c] for c in cols]).reshape(n, len(cols))
+    def _classes(self, table: np.ndarray) -> list[np.ndarray]:
+        """Each row's class (row in each group's table); ``table`` holds ``self.columns``."""
         out: list[np.ndarray] = []
         for group in self._groups:
-            cls = np.zeros(n, dtype=np.intp)
+            cls = np.zeros(len(table), dtype=np.intp)
             for c, stride in group:
                 lookup = self._lookups[c]
-                col = arr[:, c]
+                col = table[:, c]
                 row = (col != 0).astype(np.intp) if lookup is None else lookup.rows(col)
                 cls += row * stride if stride != 1 else row
             out.append(cls)
         return out
+
+    def arrays(self, doc: Doc) -> np.ndarray:
+        """The token attributes :meth:`spans_batch` reads: ``doc.to_array(self.columns)``."""
+        if not self.columns:
+            return np.zeros((len(doc), 0), dtype=np.uint64)
+        return doc.to_array([IDS[c] for c in self.columns]).reshape(len(doc), len(self.columns))
 
     # -- running -----------------------------------------------------------------------
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
@@ -256,22 +257,41 @@ class TokenPatterns:
 
     def spans(self, doc: Doc) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The matches of each pattern that has any, as two int64 arrays (starts, ends),
-        sorted by start then end, without duplicates.
+        sorted by start then end, without duplicates."""
+        return self.spans_batch([self.arrays(doc)])[1]
+
+    def spans_batch(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """The matches in several documents at once, given each one's :meth:`arrays`.
+
+        The documents are laid end to end, each followed by one gap position that no step
+        passes, so no match crosses from one into the next and each numpy operation below
+        runs once per batch instead of once per document. Returns ``offsets`` (document
+        ``i``'s token ``t`` is position ``offsets[i] + t``; ``offsets[-1]`` is the length of
+        the whole) and, per pattern with matches, (starts, ends) in those positions, sorted
+        by start then end, without duplicates.
 
         All patterns advance together, one step at a time: a state is (pattern, start,
         position), and the states only ever start a few tokens (the optional steps before
         it) ahead of a token that passes the pattern's first required step."""
-        n = len(doc)
-        if not n or not self.names:
-            return {}
-        classes = self._classes(doc)
+        lens = np.array([len(a) for a in arrays], dtype=np.int64)
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(lens + 1, out=offsets[1:])
+        total = int(offsets[-1])
+        if not int(lens.sum()) or not self.names:
+            return offsets, {}
+        is_gap = np.zeros(total, dtype=bool)
+        is_gap[offsets[1:] - 1] = True
+        table = np.zeros((total, len(self.columns)), dtype=np.uint64)
+        for a, o in zip(arrays, offsets.tolist()):
+            table[o : o + len(a)] = a
+        classes = self._classes(table)
         if self._anywhere:
-            cand = np.arange(n)
+            cand = np.flatnonzero(~is_gap)
         else:
-            cand = np.flatnonzero(self._could_start[classes[0]])
+            cand = np.flatnonzero(self._could_start[classes[0]] & ~is_gap)
         hit = np.ones((len(cand), len(self.names)), dtype=bool)
-        for table, cls in zip(self._first_tables, classes):
-            hit &= table[cls[cand]]
+        for t, cls in zip(self._first_tables, classes):
+            hit &= t[cls[cand]]
         hit ^= self._first_negated
         hit[:, self._no_required] = True  # only optional steps: a match may start anywhere
         i, pat = np.nonzero(hit)
@@ -279,19 +299,23 @@ class TokenPatterns:
         pat = pat.astype(np.int64)
         if self._max_lead:
             # a pattern with optional steps before its first required one may also start up
-            # to `lead` tokens before a hit: mark (start, pattern) cells, so that each is one
-            # state however many hits reach it
+            # to `lead` tokens before a hit; each (start, pattern) is one state however many
+            # hits reach it. Not before the hit's document's first token: such a state could
+            # never pass the gap to reach the hit, so it is not made
             early = self._lead[pat] > 0
             if early.any():
-                marks = np.zeros((n, len(self._early)), dtype=bool)
-                marks[start[early], self._early_col[pat[early]]] = True
-                cells = marks.copy()
-                for d in range(1, min(self._max_lead, n - 1) + 1):
-                    cols = self._early_lead >= d
-                    cells[:-d, cols] |= marks[d:, cols]
-                s2, c2 = np.nonzero(cells)
-                start = np.concatenate([start[~early], s2.astype(np.int64)])
-                pat = np.concatenate([pat[~early], self._early[c2]])
+                es, ep = start[early], pat[early]
+                lead = self._lead[ep]
+                floor = np.repeat(offsets[:-1], lens + 1)[es]  # the hit's document's first token
+                starts, pats = [es], [ep]
+                for d in range(1, self._max_lead + 1):
+                    back = (lead >= d) & (es - d >= floor)
+                    starts.append(es[back] - d)
+                    pats.append(ep[back])
+                n_pat = len(self.names)
+                cells = np.unique(np.concatenate(starts) * n_pat + np.concatenate(pats))
+                start = np.concatenate([start[~early], cells // n_pat])
+                pat = np.concatenate([pat[~early], cells % n_pat])
         pos = start.copy()
         done_pat: list[np.ndarray] = []
         done_start: list[np.ndarray] = []
@@ -310,7 +334,7 @@ class TokenPatterns:
                     break
             step = self._step_at[pat, t]
             ok = np.zeros(len(pos), dtype=bool)
-            inside = pos < n
+            inside = ~is_gap[pos]  # a state stops at its document's end (its gap)
             ok[inside] = self._ok(classes, pos[inside], step[inside])
             stay = self._optional[step]  # an optional step may also be skipped
             pat = np.concatenate([pat[stay], pat[ok]])
@@ -318,14 +342,14 @@ class TokenPatterns:
             pos = np.concatenate([pos[stay], pos[ok] + 1])
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if not done_pat:
-            return out
+            return offsets, out
         pat = np.concatenate(done_pat)
         start = np.concatenate(done_start)
         end = np.concatenate(done_end)
         keep = end > start  # spaCy never returns empty matches
         pat, start, end = pat[keep], start[keep], end[keep]
         if not len(pat):
-            return out
+            return offsets, out
         order = np.lexsort((end, start, pat))
         pat, start, end = pat[order], start[order], end[order]
         new = np.ones(len(pat), dtype=bool)
@@ -334,7 +358,7 @@ class TokenPatterns:
         bounds = np.flatnonzero(np.r_[True, pat[1:] != pat[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             out[self.names[int(pat[a])]] = (start[a:b], end[a:b])
-        return out
+        return offsets, out
 
 
 class _Lookup:
