@@ -78,7 +78,9 @@ def scores(Y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def norm(s: str) -> str:
-    return " ".join("".join(ch.lower() if ch.isalnum() else " " for ch in s).split())
+    """Letters and digits only, lowercased: model segments are tokens joined by spaces
+    ("don't" -> "do n't"), gold evidence is the source sentence."""
+    return "".join(ch.lower() for ch in s if ch.isalnum())
 
 
 def evidence_hits(model, docs, n_heads, Y, pred, gold_evidence, ids) -> tuple[int, int]:

@@ -6,6 +6,11 @@ segment count vectors, and a linear model's score splits exactly into one contri
 per segment: that is how ddlens finds "the sentences that most raise a pillar's score"
 with one sparse matrix product per batch, not one model call per sentence.
 
+Segments are spaCy tokens (:class:`ddlens.pillar_features.Segments`): the features are
+those of scikit-learn vectorizers on each segment's *reference text* (lowercased tokens
+joined by spaces), counted at run time straight from the Doc's token arrays, once per token
+type (:class:`ddlens.pillar_features.TokenCounter`), so the pipeline never re-tokenises.
+
 Features (three blocks, each optional, chosen by cross-validation, see
 ``benchmarks/eval_pillars.py``):
 
@@ -29,7 +34,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -43,7 +47,7 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from .modelio import ModelError, load_trusted
 from .taxonomy import Taxonomy, phrase_key
-from .textutil import doc_text
+from .pillar_features import CharGramTable, GramTable, Segments, TokenCounter, segments_of_docs
 
 __all__ = [
     "FORMAT",
@@ -58,7 +62,7 @@ __all__ = [
     "load_model",
 ]
 
-FORMAT = "ddlens.pillars/1"
+FORMAT = "ddlens.pillars/2"  # 2: features of spaCy tokens (see ddlens.pillar_features)
 WORD_PATTERN = r"(?u)\b\w+\b"  # phrases: keep one-letter words ("e-learning" -> "e learning")
 TEXT_PATTERN = r"(?u)\b\w\w+\b"  # word n-gram features: scikit-learn's default
 
@@ -116,24 +120,42 @@ class ModelConfig:
 # -- segments -----------------------------------------------------------------------------
 
 
-def doc_segments(doc: Any) -> tuple[list[str], list[Any], int]:
-    """A spaCy Doc as model input: ``(segment texts, sentence spans, n_head)``.
+def title_tokens(tokenizer: Any) -> Any:
+    """A function giving a Doc's title as lowercase tokens, tokenised by ``tokenizer`` (the
+    pipeline's own, so a title is cut like the body), or none when the Doc carries no
+    Article with a title."""
 
-    Segments are the post's title (when the Doc carries an Article with one) followed by
-    its non-blank sentences; ``n_head`` is how many segments precede the sentences.
-    Without sentence boundaries the whole text is one sentence.
-    """
-    article = doc._.article if doc.has_extension("article") else None
-    title = (article.title or "").strip() if article is not None else ""
-    head = [title] if title else []
-    text = doc_text(doc)  # not doc.text: spaCy rebuilds that token by token
-    if len(doc) and doc.has_annotation("SENT_START"):
-        pairs = [(s, text[s.start_char : s.end_char]) for s in doc.sents]  # slicing beats Span.text
-    else:
-        pairs = [(doc[:], text)]
-    pairs = [(s, t) for s, t in pairs if t.strip()]
-    return head + [t for _, t in pairs], [s for s, _ in pairs], len(head)
+    def tokens(doc: Any) -> list[str]:
+        article = doc._.article if doc.has_extension("article") else None
+        title = (article.title or "").strip() if article is not None else ""
+        return [t.lower_ for t in tokenizer(title) if not t.is_space] if title else []
 
+    return tokens
+
+
+def doc_segments(docs: Sequence[Any], tokenizer: Any = None) -> tuple[Segments, list[np.ndarray], list[int]]:
+    """spaCy Docs as model input: ``(segments, sentence token bounds per doc, n_head per doc)``.
+
+    Segments are each post's title (when the Doc carries an Article with one; tokenised by
+    ``tokenizer``, by default a blank English one) followed by its non-blank sentences;
+    ``n_head`` is how many segments precede the sentences (see
+    :func:`ddlens.pillar_features.segments_of_docs`)."""
+    if tokenizer is None:
+        tokenizer = _default_tokenizer()
+    return segments_of_docs(docs, title_tokens(tokenizer))
+
+
+@lru_cache(maxsize=1)
+def _default_tokenizer() -> Any:
+    import spacy
+
+    return spacy.blank("en").tokenizer
+
+
+def as_segments(docs: Segments | Sequence[Sequence[str]]) -> Segments:
+    """Model input: a :class:`Segments` batch as is; lists of segment strings are split at
+    whitespace (exact for reference texts, see :meth:`Segments.texts`)."""
+    return docs if isinstance(docs, Segments) else Segments.from_texts(docs)
 
 
 def flatten(docs: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
@@ -185,94 +207,6 @@ def fast_preprocessor(vectorizer: CountVectorizer) -> Any:
     return (lambda doc: doc.lower()) if lower else (lambda doc: doc)
 
 
-def _preprocessing(vectorizer: CountVectorizer) -> tuple[Any, ...] | None:
-    """What :func:`fast_preprocessor` does for this vectorizer (None: its own preprocessor)."""
-    if vectorizer.preprocessor is not None or vectorizer.strip_accents not in (None, "unicode"):
-        return None
-    return (bool(vectorizer.lowercase), vectorizer.strip_accents)
-
-
-class NgramCounter:
-    """``CountVectorizer(analyzer="word").transform`` for a fixed vocabulary, exactly (same
-    counts, same CSR layout), without building every n-gram string: tokens become integer
-    ids once, each n-gram an integer key, and a batch is matched with a few array
-    operations. Settings it does not cover (custom analyzers, stop words ...) fall back to
-    scikit-learn."""
-
-    def __init__(self, vectorizer: CountVectorizer) -> None:
-        self.vectorizer = vectorizer
-        self.fallback = not (
-            vectorizer.analyzer == "word"
-            and vectorizer.tokenizer is None
-            and vectorizer.stop_words is None
-            and vectorizer.input == "content"
-            and not vectorizer.binary
-        )
-        if self.fallback:
-            return
-        vocab = getattr(vectorizer, "vocabulary_", None)
-        if vocab is None:
-            given = vectorizer.vocabulary
-            vocab = dict(given) if isinstance(given, dict) else {t: i for i, t in enumerate(given)}
-        self.n_features = len(vocab)
-        self.preprocess = fast_preprocessor(vectorizer)
-        self.tokenize = vectorizer.build_tokenizer()
-        self.min_n, self.max_n = vectorizer.ngram_range
-        words = sorted({w for term in vocab for w in term.split(" ")})
-        self.word_id = {w: i for i, w in enumerate(words)}
-        self.base = max(len(words), 1)
-        if self.base ** self.max_n >= 2**62:  # keys would not fit in int64
-            self.fallback = True
-            return
-        self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # n -> (sorted keys, features)
-        by_n: dict[int, list[tuple[int, int]]] = {}
-        for term, j in vocab.items():
-            parts = term.split(" ")
-            n = len(parts)
-            if n < self.min_n or n > self.max_n:
-                continue
-            key = 0
-            for w in parts:
-                key = key * self.base + self.word_id[w]
-            by_n.setdefault(n, []).append((key, int(j)))
-        for n, pairs in by_n.items():
-            pairs.sort()
-            self.keys[n] = (np.array([k for k, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64))
-
-    def transform(self, texts: Sequence[str], preprocessed: Sequence[str] | None = None) -> sp.csr_matrix:
-        """``preprocessed``: the texts already through :meth:`preprocess`, if at hand."""
-        if self.fallback:
-            return sp.csr_matrix(self.vectorizer.transform(texts))
-        toks = [self.tokenize(t) for t in (preprocessed if preprocessed is not None else map(self.preprocess, texts))]
-        flat = list(chain.from_iterable(toks))
-        tok = np.fromiter(map(self.word_id.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-        lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
-        seg = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        for n, (keys, feats) in self.keys.items():
-            m = len(tok) - n + 1
-            if m <= 0 or not len(keys):
-                continue
-            key = tok[:m].copy()
-            ok = key >= 0
-            for d in range(1, n):
-                nxt = tok[d : d + m]
-                ok &= nxt >= 0
-                key = key * self.base + nxt
-            ok &= seg[:m] == seg[n - 1 : n - 1 + m]  # the n-gram lies within one text
-            at = np.flatnonzero(ok)
-            pos = np.minimum(np.searchsorted(keys, key[at]), len(keys) - 1)
-            found = keys[pos] == key[at]
-            rows.append(seg[at[found]])
-            cols.append(feats[pos[found]])
-        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-        X = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(texts), self.n_features), dtype=np.float64)
-        X.sum_duplicates()  # counts, with sorted column indices: CountVectorizer's layout
-        return X
-
-
 # -- taxonomy phrases ----------------------------------------------------------------------
 
 
@@ -287,15 +221,20 @@ class PhraseCounter:
         cols: dict[str, set[int]] = {}
         for k, cat in enumerate(taxonomy.categories):
             for ph in cat.phrases:
-                cols.setdefault(phrase_key(ph), set()).add(k)
+                cols.setdefault(phrase_vocab_key(ph), set()).add(k)
             for ph in cat.counter_examples:
-                cols.setdefault(phrase_key(ph), set()).add(K + k)
+                cols.setdefault(phrase_vocab_key(ph), set()).add(K + k)
         vocab = sorted(cols)
         longest = max(len(v.split()) for v in vocab)
         self.n_categories = K
         self.keys = vocab
         self.vectorizer = CountVectorizer(
-            vocabulary=vocab, ngram_range=(1, longest), token_pattern=WORD_PATTERN, lowercase=True, dtype=np.float64
+            vocabulary=vocab,
+            ngram_range=(1, longest),
+            token_pattern=WORD_PATTERN,
+            lowercase=True,
+            strip_accents="unicode",  # as the text features, so one token cache serves all
+            dtype=np.float64,
         )
         rows, cs = [], []
         for i, key in enumerate(vocab):
@@ -303,115 +242,26 @@ class PhraseCounter:
                 rows.append(i)
                 cs.append(c)
         self.matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cs)), shape=(len(vocab), 2 * K))
-        self.counter = NgramCounter(self.vectorizer)
+        self.table = GramTable({t: i for i, t in enumerate(vocab)}, (1, longest))
 
-    def counts(self, segments: Sequence[str]) -> sp.csr_matrix:
-        if not segments:
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Per text (reference texts: see :mod:`ddlens.pillar_features`), hits per column."""
+        if not texts:
             return sp.csr_matrix((0, 2 * self.n_categories))
-        return sp.csr_matrix(self.counter.transform(segments) @ self.matrix)
+        return self.from_terms(self.vectorizer.transform(texts))
+
+    def from_terms(self, term_counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Hits per column from counts per phrase (the vectorizer's columns)."""
+        return sp.csr_matrix(term_counts @ self.matrix)
+
+
+def phrase_vocab_key(phrase: str) -> str:
+    """A taxonomy phrase as the phrase vectorizer sees text: accent-folded lowercase word
+    pieces joined by spaces."""
+    return phrase_key(strip_accents_unicode(phrase.lower()))
 
 
 # -- features ------------------------------------------------------------------------------
-
-
-class CharWBCounter:
-    """``CountVectorizer(analyzer="char_wb").transform``, computed once per distinct word.
-
-    char_wb n-grams never cross whitespace, so a text's counts are the sum of its words'
-    counts: the n-grams of each distinct word are looked up once (and cached), and the
-    segment matrix is (segments x words) @ (words x n-grams). Same result as ``transform``
-    (tested), several times faster on prose, where most words repeat.
-    """
-
-    MAX_CACHE = 200_000
-
-    def __init__(self, vectorizer: CountVectorizer) -> None:
-        self.vectorizer = vectorizer
-        self.preprocess = fast_preprocessor(vectorizer)
-        self.analyze = vectorizer.build_analyzer()
-        self.vocabulary = vectorizer.vocabulary_
-        self.n_features = len(self.vocabulary)
-        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def word_row(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        row = self.cache.get(word)
-        if row is None:
-            vocab = self.vocabulary
-            ids = [vocab[g] for g in self.analyze(word) if g in vocab]
-            idx, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
-            row = (idx, counts.astype(np.float64))
-            if len(self.cache) >= self.MAX_CACHE:
-                self.cache.clear()
-            self.cache[word] = row
-        return row
-
-    def _grams_joined(self, words: Sequence[str]) -> tuple[list[str] | None, np.ndarray]:
-        """The char_wb n-grams of many words from one analyzer call on the words joined by
-        spaces, and how many belong to each word. Exact when the words are already
-        preprocessed (the joined text is its own preprocessing: lowercasing, NFKD and
-        dropping combining marks never cross a space) and whitespace-free (the joined text
-        splits back into the same words, each cut alone); otherwise (None, ...)."""
-        joined = " ".join(words)
-        if joined.split() != list(words) or self.preprocess(joined) != joined:
-            return None, np.zeros(0, dtype=np.int64)
-        # scikit-learn pads a word with a space on each side and cuts, for each n, every
-        # n-gram, stopping after the first n the padded word is not longer than
-        padded = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
-        sizes = np.zeros(len(words), dtype=np.int64)
-        alive = np.ones(len(words), dtype=bool)
-        lo, hi = self.vectorizer.ngram_range
-        for n in range(lo, hi + 1):
-            short = alive & (padded <= n)
-            sizes += np.where(alive & ~short, padded - n + 1, 0) + short
-            alive &= ~short
-        flat = self.analyze(joined)
-        return (flat, sizes) if len(flat) == int(sizes.sum()) else (None, sizes)
-
-    def add_words(self, words: Sequence[str]) -> None:
-        """:meth:`word_row` for many new words at once: one vocabulary pass and one
-        ``np.unique`` for all of them instead of one per word (same rows)."""
-        if not words:
-            return
-        flat, sizes = self._grams_joined(words)
-        if flat is None:
-            grams = [self.analyze(w) for w in words]
-            flat = list(chain.from_iterable(grams))
-            sizes = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
-        ids = np.fromiter(map(self.vocabulary.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-        owner = np.repeat(np.arange(len(words), dtype=np.int64), sizes)
-        keep = ids >= 0
-        V = max(self.n_features, 1)
-        keys, counts = np.unique(owner[keep] * V + ids[keep], return_counts=True)
-        idx = keys % V
-        vals = counts.astype(np.float64)
-        bounds = np.searchsorted(keys // V, np.arange(len(words) + 1)).tolist()
-        for k, w in enumerate(words):
-            if len(self.cache) >= self.MAX_CACHE:
-                self.cache.clear()
-            a, b = bounds[k], bounds[k + 1]
-            self.cache[w] = (idx[a:b], vals[a:b])
-
-    def transform(self, texts: Sequence[str], preprocessed: Sequence[str] | None = None) -> sp.csr_matrix:
-        """``preprocessed``: the texts already through :meth:`preprocess`, if at hand."""
-        split = [t.split() for t in (preprocessed if preprocessed is not None else map(self.preprocess, texts))]
-        flat = list(chain.from_iterable(split))
-        word_ids = {w: j for j, w in enumerate(dict.fromkeys(flat))}  # in order of first use
-        indices = np.fromiter(map(word_ids.__getitem__, flat), dtype=np.int64, count=len(flat))
-        indptr = np.concatenate([[0], np.cumsum(np.fromiter(map(len, split), dtype=np.int64, count=len(split)))])
-        words = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(texts), len(word_ids)))
-        self.add_words([w for w in word_ids if w not in self.cache])
-        rows = [self.word_row(w) for w in word_ids]
-        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-        ptr = np.concatenate([[0], np.cumsum(lengths)])
-        grams = sp.csr_matrix(
-            (
-                np.concatenate([r[1] for r in rows]) if rows else np.zeros(0),
-                np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64),
-                ptr,
-            ),
-            shape=(len(rows), self.n_features),
-        )
-        return sp.csr_matrix(words @ grams)
 
 
 def scale_by_doc(C: sp.csr_matrix, owner: np.ndarray, ratio: sp.csr_matrix) -> sp.csr_matrix:
@@ -505,8 +355,7 @@ class Featurizer:
         self.idf: dict[str, TfidfTransformer] = {}
         self.phrases = PhraseCounter(taxonomy)
         self._cols: dict[str, np.ndarray] = {}  # only while fitted from RawCounts
-        self._char: CharWBCounter | None = None
-        self._words: NgramCounter | None = None
+        self._counter: TokenCounter | None = None  # built on first use, kept: it caches per token type
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, docs: Sequence[Sequence[str]]) -> "Featurizer":
@@ -555,64 +404,84 @@ class Featurizer:
             parts.append(self._block_features(block, dc))
         return sp.csr_matrix(sp.hstack(parts, format="csr")) if parts else sp.csr_matrix((len(idx), 0))
 
-    def segment_counts(self, flat: Sequence[str]) -> dict[str, sp.csr_matrix]:
-        out: dict[str, sp.csr_matrix] = {}
-        done: dict[tuple[Any, ...], list[str]] = {}  # the word and char blocks preprocess alike
+    def token_counter(self) -> TokenCounter | None:
+        """The fast counter for this featurizer's vectorizers, or None when some setting
+        is outside what it reproduces exactly (then scikit-learn counts the texts)."""
+        if self._counter is None:
+            vecs = list(self.vectorizers.values())
+            prep = {(bool(v.lowercase), v.strip_accents, v.preprocessor) for v in vecs}
+            prep.add((True, "unicode", None))  # the phrase vectorizer's
+            if len(prep) != 1 or any(v.tokenizer is not None or v.stop_words is not None or v.binary for v in vecs):
+                return None
+            tables: dict[str, GramTable] = {}
+            char = None
+            for block, vec in self.vectorizers.items():
+                if vec.analyzer == "word" and vec.token_pattern == TEXT_PATTERN:
+                    tables[block] = GramTable(vec.vocabulary_, vec.ngram_range)
+                elif vec.analyzer == "char_wb" and block == "char":
+                    char = CharGramTable(vec.vocabulary_, vec.ngram_range)
+                else:
+                    return None
+            if "phrases" in self.blocks:
+                tables["phrases"] = self.phrases.table
+            if not all(t.ok for t in tables.values()) or (char is not None and not char.ok):
+                return None
+            self._counter = TokenCounter(fast_preprocessor(vecs[0] if vecs else self.phrases.vectorizer), tables, char)
+        return self._counter
 
-        def preprocessed(vec: CountVectorizer, fn: Any) -> list[str]:
-            key = _preprocessing(vec)
-            if key is None:
-                return [fn(t) for t in flat]
-            if key not in done:
-                done[key] = [fn(t) for t in flat]
-            return done[key]
-
+    def segment_counts(self, segments: Segments) -> dict[str, sp.csr_matrix]:
+        """Per segment counts of every block: phrases as hits per column."""
+        counter = self.token_counter() if segments.n_segments else None
+        if counter is not None:
+            out = counter.counts(segments)
+            if "phrases" in out:
+                out["phrases"] = self.phrases.from_terms(out["phrases"])
+            return out
+        flat = [t for texts in segments.texts() for t in texts]
+        out = {}
         for block in self.blocks:
             if block == "phrases":
                 out[block] = self.phrases.counts(flat)
-            elif block == "char" and flat:
-                if self._char is None or self._char.vectorizer is not self.vectorizers[block]:
-                    self._char = CharWBCounter(self.vectorizers[block])
-                out[block] = self._char.transform(flat, preprocessed(self._char.vectorizer, self._char.preprocess))
             elif flat:
-                vec = self.vectorizers[block]
-                if self._words is None or self._words.vectorizer is not vec:
-                    self._words = NgramCounter(vec)
-                if self._words.fallback:
-                    out[block] = self._words.transform(flat)
-                else:
-                    out[block] = self._words.transform(flat, preprocessed(vec, self._words.preprocess))
+                out[block] = sp.csr_matrix(self.vectorizers[block].transform(flat))
             else:
                 out[block] = sp.csr_matrix((0, len(self.vectorizers[block].vocabulary_)))
         return out
 
-    def transform(self, docs: Sequence[Sequence[str]]) -> sp.csr_matrix:
+    def transform(self, docs: Segments | Sequence[Sequence[str]]) -> sp.csr_matrix:
         X, _, _ = self.transform_explained(docs)
         return X
 
     def transform_explained(
-        self, docs: Sequence[Sequence[str]]
-    ) -> tuple[sp.csr_matrix, dict[str, sp.csr_matrix], np.ndarray]:
-        """The doc matrix, plus each segment's share of every doc feature value.
+        self, docs: Segments | Sequence[Sequence[str]]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        """The doc matrix ``X``, each segment's share of every doc feature value, and the
+        post of each segment.
 
-        ``shares[block][s, j]`` = (segment s's count of feature j) / (its doc's count) x
-        (the doc's value of feature j), so the rows of a doc's segments sum to its doc row.
+        ``shares[s, j]`` = (segment s's count of feature j) / (its doc's count) x (the
+        doc's value of feature j), so the rows of a doc's segments sum to its row of ``X``
+        (same columns as ``X``).
         """
-        flat, owner = flatten(docs)
-        A = owner_matrix(owner, len(docs))
-        seg = self.segment_counts(flat)
-        parts = []
-        shares: dict[str, sp.csr_matrix] = {}
+        segments = as_segments(docs)
+        owner = segments.owner
+        A = owner_matrix(owner, segments.n_docs)
+        seg = self.segment_counts(segments)
+        parts, counts, ratios = [], [], []
         for block in self.blocks:
             C = seg[block]
             dc = sp.csr_matrix(A @ C)
             F = self._block_features(block, dc)
             inv = dc.copy()
             inv.data = 1.0 / inv.data
-            ratio = sp.csr_matrix(F.multiply(inv))
-            shares[block] = scale_by_doc(C, owner, ratio) if len(owner) else C
             parts.append(F)
-        X = sp.csr_matrix(sp.hstack(parts, format="csr")) if parts else sp.csr_matrix((len(docs), 0))
+            counts.append(C)
+            ratios.append(sp.csr_matrix(F.multiply(inv)))
+        if not parts:
+            empty = sp.csr_matrix((segments.n_docs, 0))
+            return empty, sp.csr_matrix((segments.n_segments, 0)), owner
+        X = sp.csr_matrix(sp.hstack(parts, format="csr"))
+        C = sp.csr_matrix(sp.hstack(counts, format="csr"))
+        shares = scale_by_doc(C, owner, sp.hstack(ratios, format="csr")) if len(owner) else C
         return X, shares, owner
 
     # -- persistence ---------------------------------------------------------------------------
@@ -695,27 +564,26 @@ class PillarModel:
     def ids(self) -> tuple[str, ...]:
         return self.taxonomy.ids
 
-    def predict_proba(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
+    def predict_proba(self, docs: Segments | Sequence[Sequence[str]]) -> np.ndarray:
         """(n_docs, K) calibrated probabilities."""
-        if not docs:
+        docs = as_segments(docs)
+        if not len(docs):
             return np.zeros((0, len(self.ids)))
         return np.asarray(self.classifier.predict_proba(self.featurizer.transform(docs)), dtype=np.float64)
 
-    def explain(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def explain(self, docs: Segments | Sequence[Sequence[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Probabilities, and per doc a (n_segments, K) array of each segment's contribution
         to the calibrated log-odds of each category (they sum, with the intercept, to it)."""
-        if not docs:
+        docs = as_segments(docs)
+        if not len(docs):
             return np.zeros((0, len(self.ids))), []
         X, shares, owner = self.featurizer.transform_explained(docs)
         proba = np.asarray(self.classifier.predict_proba(X), dtype=np.float64)
-        n_seg = len(owner)
-        contrib = np.zeros((n_seg, len(self.ids)))
-        for block, S in shares.items():
-            contrib += np.asarray(S @ self._W[self._slices[block]])
+        contrib = np.asarray(shares @ self._W)
         bounds = np.searchsorted(owner, np.arange(len(docs) + 1))
         return proba, [contrib[bounds[i] : bounds[i + 1]] for i in range(len(docs))]
 
-    def logits(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
+    def logits(self, docs: Segments | Sequence[Sequence[str]]) -> np.ndarray:
         """Calibrated log-odds, from the model's linear form (for tests and explanations)."""
         X = self.featurizer.transform(docs)
         return np.asarray(X @ self._W) + self._b
@@ -804,18 +672,25 @@ class PhraseScorer:
         self.taxonomy = taxonomy
         self.min_hits = max(1, int(min_hits))
         self.phrases = PhraseCounter(taxonomy)
+        table = self.phrases.table
+        self.counter = TokenCounter(fast_preprocessor(self.phrases.vectorizer), {"phrases": table}, None) if table.ok else None
         self.thresholds = np.full(len(taxonomy.categories), 0.5)
 
-    def hits(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def hits(self, docs: Segments | Sequence[Sequence[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
         """(n_docs, K) indicative-phrase hits, and per doc the (n_segments, K) hits."""
         K = len(self.taxonomy.categories)
-        flat, owner = flatten(docs)
-        seg = self.phrases.counts(flat).toarray()[:, :K]
+        docs = as_segments(docs)
+        owner = docs.owner
+        if self.counter is not None and docs.n_segments:
+            counts = self.phrases.from_terms(self.counter.counts(docs)["phrases"])
+        else:
+            counts = self.phrases.counts([t for texts in docs.texts() for t in texts])
+        seg = counts.toarray()[:, :K]
         bounds = np.searchsorted(owner, np.arange(len(docs) + 1))
         per_doc = [seg[bounds[i] : bounds[i + 1]] for i in range(len(docs))]
         totals = np.vstack([s.sum(axis=0) for s in per_doc]) if per_doc else np.zeros((0, K))
         return totals, per_doc
 
-    def explain(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def explain(self, docs: Segments | Sequence[Sequence[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
         totals, per_doc = self.hits(docs)
         return totals / (totals + self.min_hits), per_doc

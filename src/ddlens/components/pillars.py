@@ -32,7 +32,7 @@ from ..extensions import line_of, register_extensions
 from ..modelio import ModelError
 from ..pillar_model import PhraseScorer, PillarModel, doc_segments, load_model
 from ..taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
-from ..textutil import clean_sentence
+from ..textutil import clean_sentence, doc_text, token_starts
 
 __all__ = ["PillarScorer", "make_pillars", "MAX_EVIDENCE"]
 
@@ -65,9 +65,11 @@ class PillarScorer:
         name: str = "ddlens_pillars",
         taxonomy: str | Taxonomy = DEFAULT_TAXONOMY,
         model: str | Path | None = None,
+        tokenizer: Any = None,
     ) -> None:
         register_extensions()
         self.name = name
+        self.tokenizer = tokenizer  # for titles: the pipeline's own (None: a blank English one)
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.model = resolve_model(self.taxonomy, model)
         self.scorer: PillarModel | PhraseScorer = self.model if self.model is not None else PhraseScorer(self.taxonomy)
@@ -85,12 +87,13 @@ class PillarScorer:
             yield from batch
 
     def set_pillars(self, docs: Sequence[Doc]) -> None:
-        inputs = [doc_segments(doc) for doc in docs]
-        scores, contributions = self.scorer.explain([segs for segs, _, _ in inputs])
-        for doc, (_, sents, n_head), score, contrib in zip(docs, inputs, scores, contributions):
+        segments, bounds, heads = doc_segments(docs, self.tokenizer)
+        scores, contributions = self.scorer.explain(segments)
+        for doc, sents, n_head, score, contrib in zip(docs, bounds, heads, scores, contributions):
             doc._.pillars = self.pillars_for(doc, sents, score, contrib[n_head:])
 
-    def pillars_for(self, doc: Doc, sents: Sequence[Any], score: np.ndarray, contrib: np.ndarray) -> list[Pillar]:
+    def pillars_for(self, doc: Doc, sents: np.ndarray, score: np.ndarray, contrib: np.ndarray) -> list[Pillar]:
+        """``sents``: (start, end) token bounds of the sentences behind ``contrib``'s rows."""
         out = []
         for k, cat in enumerate(self.taxonomy.categories):
             assigned = bool(score[k] >= self.thresholds[k])
@@ -99,7 +102,7 @@ class PillarScorer:
         return out
 
     @staticmethod
-    def evidence(doc: Doc, sents: Sequence[Any], contrib: np.ndarray) -> tuple[PillarEvidence, ...]:
+    def evidence(doc: Doc, sents: np.ndarray, contrib: np.ndarray) -> tuple[PillarEvidence, ...]:
         """Up to :data:`MAX_EVIDENCE` sentences with the largest positive contribution
         (stable: ties keep text order; repeated sentences count once)."""
         if not len(contrib):
@@ -107,14 +110,20 @@ class PillarScorer:
         order = np.argsort(-contrib, kind="stable")
         chosen: list[PillarEvidence] = []
         seen: set[str] = set()
+        starts = token_starts(doc)
+        text = doc_text(doc)
         for i in order:
             if contrib[i] <= 0 or len(chosen) == MAX_EVIDENCE:
                 break
-            text = clean_sentence(sents[i].text)
-            if text in seen:
+            a, b = int(sents[i, 0]), int(sents[i, 1])
+            start = int(starts[a])
+            # the sentence's characters up to the next sentence; clean_sentence folds the
+            # trailing whitespace that Span.text would leave out
+            sentence = clean_sentence(text[start : int(starts[b]) if b < len(doc) else len(text)])
+            if sentence in seen:
                 continue
-            seen.add(text)
-            chosen.append(PillarEvidence(sentence=text, line=line_of(doc, sents[i].start_char)))
+            seen.add(sentence)
+            chosen.append(PillarEvidence(sentence=sentence, line=line_of(doc, start)))
         return tuple(chosen)
 
     # spaCy serialisation hooks: the component is rebuilt from its config (taxonomy, model)
@@ -136,4 +145,4 @@ class PillarScorer:
     default_config={"taxonomy": DEFAULT_TAXONOMY, "model": None},
 )
 def make_pillars(nlp: Language, name: str, taxonomy: str, model: Optional[str]) -> PillarScorer:
-    return PillarScorer(name, taxonomy=taxonomy, model=model)
+    return PillarScorer(name, taxonomy=taxonomy, model=model, tokenizer=nlp.tokenizer)

@@ -160,15 +160,16 @@ def read_corpus(corpus: Path, taxonomy: Taxonomy) -> tuple[list[LabelledPost], i
 
 
 def post_segments(articles: Sequence[Article]) -> list[list[str]]:
-    """Model input for each article: title, then sentences (as the component sees them)."""
+    """Model input for each article, as the component sees it (title, then sentences), in
+    reference-text form: lowercased spaCy tokens joined by spaces (see
+    :mod:`ddlens.pillar_features`)."""
     from ..lens import Lens
     from ..pipeline import build_nlp
 
     lens = Lens(build_nlp(components=["ddlens_sentences"]))
-    out = []
-    for doc in lens.nlp.pipe(lens.make_doc(a) for a in articles):
-        out.append(doc_segments(doc)[0])
-    return out
+    docs = list(lens.nlp.pipe(lens.make_doc(a) for a in articles))
+    segments, _, _ = doc_segments(docs, lens.nlp.tokenizer)
+    return segments.texts()
 
 
 def iterative_folds(Y: np.ndarray, n_splits: int, seed: int = 0) -> list[np.ndarray]:
