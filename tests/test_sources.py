@@ -147,6 +147,27 @@ def test_classify_never_fails(table: DomainTable, url: str) -> None:
     assert info.domain is None or info.domain == info.domain.lower()
 
 
+_HOSTS = ["www.google.com", "books.google.com", "archive.org", "www.bbc.co.uk", "192.168.1.20", "a.b.ict.go.ke",
+          "example.org", "blog.example.org", "[::1]", "EXAMPLE.ORG"]
+_PATHS = ["", "/books/x", "/details/isbn_1", "/doi/10.1/x", "/a?isbn=1", "/news/1"]
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(urls=st.lists(st.tuples(st.sampled_from(_HOSTS), st.sampled_from(_PATHS)), max_size=8))
+def test_classify_remembers_hosts_not_urls(table: DomainTable, urls: list[tuple[str, str]]) -> None:
+    """Hosts are remembered (registered domain, host type) but URL rules are applied to each
+    URL: a warm table gives what a fresh one gives, in any order."""
+    site = ["example.org"]
+    for host, path in urls:
+        url = f"https://{host}{path}"
+        warm = table.classify(url, site)
+        fresh = DomainTable(
+            set(table.suffixes) | {"*." + w for w in table.wild_suffixes}, table.hosts, table.suffix_types,
+            table.url_rules, table.names, table.name_words, table.country_second_level,
+        ).classify(url, site)
+        assert warm == fresh
+
+
 def test_domain_data_is_checked(tmp_path: Path) -> None:
     bad = tmp_path / "d.yaml"
     bad.write_text("types:\n  news:\n    hosts: [a.org]\n  ngo:\n    hosts: [a.org]\n", encoding="utf-8")

@@ -104,6 +104,9 @@ class DomainTable:
         self.names = dict(names or {})
         self.name_words = dict(name_words or {})
         self.country_second_level = dict(country_second_level or {})
+        # per host: its registered domain and the type its name gives (used when no URL rule
+        # matches); a pure function of the host and the data above
+        self._by_host: dict[str, tuple[str | None, str]] = {}
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -156,13 +159,21 @@ class DomainTable:
             return LinkInfo(url, None, None, "internal")  # relative: the post's own site
         if host is None:
             return LinkInfo(url, None, None, "other")
-        domain = self.registered_domain(host)
+        known = self._by_host.get(host)
+        if known is None:
+            if len(self._by_host) >= _BY_HOST_MAX:
+                self._by_host.clear()
+            known = self._by_host[host] = (self.registered_domain(host), self._host_type(host))
+        domain, host_type = known
         for sd in site_domains:
             if sd and (host == sd or host.endswith("." + sd)):
                 return LinkInfo(url, host, domain, "internal")
-        return LinkInfo(url, host, domain, self._type_of(host, domain, u))
+        return LinkInfo(url, host, domain, self._rule_type(host, u) or host_type)
 
-    def _type_of(self, host: str, domain: str | None, url: str) -> str:
+    def _rule_type(self, host: str, url: str) -> str | None:
+        """The type of the first URL rule that matches, if any."""
+        if not self.url_rules:
+            return None
         rest = _after_host(url).lower()
         for rule in self.url_rules:
             rhost = rule.get("host")
@@ -175,6 +186,11 @@ class DomainTable:
             if needle and needle not in rest:
                 continue
             return rule["type"]
+        return None
+
+    def _host_type(self, host: str) -> str:
+        """The type the host's name gives: a listed host or parent domain, a suffix, a
+        country's second level; else "other"."""
         labels = host.split(".")
         suffix = self.public_suffix(host)
         n_suffix = suffix.count(".") + 1
@@ -213,6 +229,7 @@ class DomainTable:
 
 
 _IPV4_CHARS = frozenset("0123456789.")
+_BY_HOST_MAX = 20_000
 
 
 def _is_ipv4(host: str) -> bool:

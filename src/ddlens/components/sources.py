@@ -280,7 +280,7 @@ class _TokenTexts(dict):
 
 # the token attributes the component reads, besides the matcher's columns: all of them come
 # from one ``doc.to_array`` call per doc
-_STATE_ATTRS = ("IDX", "LENGTH", "SENT_START", "ORTH", "IS_LOWER")
+_STATE_ATTRS = ("IDX", "LENGTH", "SENT_START", "ORTH", "IS_LOWER", "SHAPE")
 
 
 def _int_array(values: np.ndarray) -> "array[int]":
@@ -307,7 +307,7 @@ class _DocState:
     ent_at_end: dict[int, Span] = field(default_factory=dict)
     other_ents: dict[tuple[int, int], str] = field(default_factory=dict)
     quote_cache: dict[int, bool] = field(default_factory=dict)
-    lower_words: set[int] | None = None
+    lower_words: np.ndarray | None = None  # ORTH of the lower-case tokens
     idx: Sequence[int] = field(default_factory=list)  # char offset of each token
     ends: Sequence[int] = field(default_factory=list)  # char offset just after each token
     # token texts and their lower case, by index (no spaCy Token objects: they cost ~1 µs each)
@@ -329,13 +329,10 @@ class _DocState:
     def year_positions(self) -> list[int]:
         """Indices of the tokens that are years (1800-2099), computed once."""
         if self._years is None:
-            n = len(self.doc)
-            orth = self.arr[:, self.col["ORTH"]]
-            self._years = np.flatnonzero(np.isin(orth, _YEAR_HASHES)).tolist()  # "1800" … "2099"
-            if not self.text.isascii() and _OTHER_DIGIT.search(self.text):
-                # other scripts' digits count too (int("٢٠١٩") == 2019)
-                words = self.words
-                self._years = [i for i in range(n) if self.ends[i] - self.idx[i] == 4 and _is_year(words[i])]
+            # four decimal digits (of any script: int("٢٠١٩") == 2019) have the shape "dddd"
+            # (spaCy's word_shape: a digit is "d", never a letter), so only those are read
+            dddd = np.flatnonzero(self.arr[:, self.col["SHAPE"]] == _DDDD).tolist()
+            self._years = [i for i in dddd if _is_year(self.words[i])]
         return self._years
 
     def line_of(self, char: int) -> int:
@@ -371,18 +368,16 @@ class _DocState:
     def used_lowercase(self, word: str) -> bool:
         """Whether ``word`` occurs in lower case somewhere in the doc (so it is a common word)."""
         if self.lower_words is None:
-            orth = self.arr[:, self.col["ORTH"]]
-            self.lower_words = set(np.unique(orth[self.arr[:, self.col["IS_LOWER"]] != 0]).tolist())
-        return hash_string(word.lower()) in self.lower_words  # no new string in the shared StringStore
+            self.lower_words = self.arr[self.arr[:, self.col["IS_LOWER"]] != 0, self.col["ORTH"]]
+        # a hash, not a lookup: no new string in the shared StringStore
+        return bool((self.lower_words == np.uint64(hash_string(word.lower()))).any())
 
 
 def _is_year(w: str) -> bool:
     return len(w) == 4 and w.isdecimal() and _YEAR_MIN <= int(w) <= _YEAR_MAX
 
 
-# the ORTH hashes of the years' strings ("1800" … "2099")
-_OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit other than 0-9 (one class: 2x faster than a lookahead)
-_YEAR_HASHES = np.array(sorted(hash_string(str(y)) for y in range(_YEAR_MIN, _YEAR_MAX + 1)), dtype=np.uint64)
+_DDDD = np.uint64(hash_string("dddd"))  # the SHAPE of a year
 
 
 def _sentence_starts(doc: Doc, sent_start: np.ndarray) -> list[int]:
