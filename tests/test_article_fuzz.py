@@ -12,7 +12,9 @@ Properties checked on every generated post:
   such characters appear in the text in source order;
 * Liquid placeholders (U+E000, plane-15 private use) never leak into text, links, images or
   headings;
-* ``from_bytes`` agrees with ``from_text``.
+* ``from_bytes`` agrees with ``from_text``;
+* the parser's fast paths change nothing: the tokens, and the Article built from them, are
+  those of markdown-it's stock rules.
 
 Examples are bounded so the whole file runs in seconds; DDLENS_FUZZ_SCALE=20 runs twenty
 times as many (for a longer hunt, not for CI).
@@ -23,9 +25,12 @@ from __future__ import annotations
 import os
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markdown_it.helpers import parseLinkDestination as stock_link_destination
+from markdown_it.token import Token
 
+import ddlens.article as article_mod
 from ddlens.article import Article, ArticleError
 
 _PLACEHOLDER = re.compile("[\ue000\U000f0000-\U000ffffd]")
@@ -487,3 +492,109 @@ def test_front_matter_noise_is_read_or_refused_in_one_line(yaml_text: str, close
     assert art.title is None or isinstance(art.title, str)
     assert all(isinstance(t, str) for t in art.tags + art.authors)
     art.date  # noqa: B018
+
+
+# --- the parser's shortcuts give what stock markdown-it gives -----------------------------------
+# ddlens.article builds its parser with fast paths (a paragraph rule run first, plain inline
+# content left untokenized, a wider text rule, a faster link-destination scan). They must not
+# change a thing: the tokens, and the Article built from them, equal the stock parser's.
+
+STOCK_MD = article_mod._md(shortcuts=False)
+
+# lines that go near the edges of the shortcuts: setext underlines, table delimiter rows,
+# list markers (a digit run followed or not by '.'/')'), indentation, trailing spaces (hard
+# breaks), tabs, quotes, and the characters that make inline content special
+LINE_BITS = st.sampled_from(
+    ["word", "Two words", "18F", "1.", "2)", "10.", "123", "-", "- ", "--", "=", "==", "|", "| a |", ":", ":-",
+     "|---|", "---", "***", "> ", ">", "#", "# ", "    ", "  ", " ", "\t", "\t\t", "   ", "*", "_", "`", "~",
+     "[", "]", "!", "<", "&", "\\", "&amp;", "é", "http://x.org", "+", "<div>", "```", "{{ x }}"]
+)  # fmt: skip
+PLAIN_LINES = st.lists(st.lists(LINE_BITS, max_size=5).map("".join), min_size=1, max_size=8).map("\n".join)
+
+
+def stock_tokens(tokens: list[Token]) -> list[tuple]:
+    """The tokens as comparable tuples, plain inline content expanded as markdown-it would."""
+    out = []
+    for t in tokens:
+        children = t.children
+        meta = dict(t.meta)
+        if meta.pop(article_mod._PLAIN, None):
+            assert not children
+            children = [
+                Token(kind, "" if kind == "text" else "br", 0, content=text)
+                for kind, text in article_mod._plain_pieces(t.content)
+            ]
+        out.append(
+            (t.type, t.tag, t.nesting, t.attrs, t.map, t.level, t.content, t.markup, t.info, meta, t.block, t.hidden,
+             stock_tokens(children or []))
+        )  # fmt: skip
+    return out
+
+
+def check_shortcuts(text: str) -> None:
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    fast = article_mod._MD.parse(body, {})
+    assert stock_tokens(fast) == stock_tokens(STOCK_MD.parse(body, {}))
+    # and the Article built from either is the same
+    try:
+        got = Article.from_text(text, "fuzz.md")
+    except ArticleError as exc:
+        got = exc
+    saved = article_mod._MD
+    article_mod._MD = STOCK_MD
+    try:
+        want = Article.from_text(text, "fuzz.md")
+    except ArticleError as exc:
+        want = exc
+    finally:
+        article_mod._MD = saved
+    if isinstance(want, ArticleError):
+        assert str(got) == str(want)
+        return
+    assert isinstance(got, Article)
+    assert (got.text, got.links, got.images, got.headings, got.has_excerpt_separator) == (
+        want.text, want.links, want.images, want.headings, want.has_excerpt_separator)  # fmt: skip
+    assert [got.source_offset(i) for i in range(len(got.text) + 1)] == [
+        want.source_offset(i) for i in range(len(want.text) + 1)
+    ]
+
+
+@settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(markdown_post())
+def test_parser_shortcuts_change_nothing_on_grammar_markdown(text: str) -> None:
+    check_shortcuts(text)
+
+
+@FAST
+@given(st.one_of(PLAIN_LINES, ANY_TEXT))
+def test_parser_shortcuts_change_nothing_on_plain_lines_and_noise(text: str) -> None:
+    check_shortcuts(text)
+
+
+@FAST
+@given(PLAIN_LINES)
+def test_paragraph_shortcut_in_lists_and_quotes(text: str) -> None:
+    lines = text.split("\n")
+    check_shortcuts("- " + "\n  ".join(lines) + "\n")
+    check_shortcuts("> " + "\n> ".join(lines) + "\n")
+    check_shortcuts("1. x\n\n   " + "\n".join(lines) + "\n")
+
+
+@FAST
+@given(
+    st.lists(
+        st.sampled_from(list("ab(<>) \t\n\\\x00\x1f\x7f\u00e9") + ["\\ ", "\\(", "%20", "&amp;", "(" * 16, ")" * 16]),
+        max_size=20,
+    ).map("".join),
+    st.integers(0, 25),
+    st.integers(0, 400),
+)
+@example("(" * 32 + "a" + ")" * 32, 0, 400)  # nesting: 32 parentheses deep is the most allowed
+@example("(" * 33 + "a" + ")" * 33, 0, 400)
+def test_link_destination_scan_matches_markdown_it(s: str, pos: int, maximum: int) -> None:
+    pos, maximum = min(pos, len(s)), min(maximum, len(s))
+    got = article_mod._parse_link_destination(s, pos, maximum)
+    want = stock_link_destination(s, pos, maximum)
+    assert got.ok == want.ok
+    if want.ok:
+        assert (got.pos, got.str) == (want.pos, want.str)

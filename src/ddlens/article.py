@@ -18,12 +18,19 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable, Union
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import mdTrim as _md_trim
 from markdown_it.common.utils import normalizeReference as _normalize_label
+from markdown_it.common.utils import unescapeAll as _unescape_all
 from markdown_it.helpers import parseLinkDestination as _parse_dest
+from markdown_it.helpers import parseLinkLabel as _parse_label
 from markdown_it.helpers import parseLinkTitle as _parse_title
+from markdown_it.rules_block import paragraph as _paragraph_rule
+from markdown_it.rules_block.state_block import StateBlock
+from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 
 from .errors import LocatedError
@@ -96,13 +103,186 @@ def _skip_space(s: str, pos: int, end: int) -> int:
     return pos
 
 
-def _md() -> MarkdownIt:
+# -- the Markdown parser ------------------------------------------------------------------
+# markdown-it-py is pure Python and most of an Article's cost. The shortcuts below give the
+# very tokens the stock rules give (tests/test_article_fuzz.py checks them against a parser
+# without them); they only skip work that cannot change the result.
+
+# First characters of a line that some block rule other than paragraph (and lheading) may
+# start on, or that may begin a table's delimiter row. (Code is told by indentation; a digit
+# starts a list only when followed by '.' or ')'.)
+_BLOCK_STARTS = frozenset("`~>*-_+[<#|:=0123456789")
+_ORDERED_MARKER = re.compile(r"[0-9]+[.)]")
+
+
+def _plain_paragraph(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """The paragraph rule, run first for a line that can only start a paragraph: it spares
+    the ten rules before it (a Python call each, per block; lheading scans the whole
+    paragraph once more). False (let the stock rules run) unless that is sure:
+    code, fence, blockquote, hr, list, reference, html_block and heading all need an
+    indentation of 4+ or a first character in _BLOCK_STARTS; lheading needs a line starting
+    with '=' or '-' before the next blank line; table needs the next line to start with
+    '|', '-' or ':'.
+    When no line of the paragraph starts with a character of _BLOCK_STARTS, none of the
+    terminator rules the paragraph rule tries on each further line can match (they look for
+    the same first characters; a table for them in the line after), so the paragraph runs to
+    the next blank line: its tokens are pushed here, as the paragraph rule pushes them."""
+    src = state.src
+    bMarks, tShift, eMarks = state.bMarks, state.tShift, state.eMarks
+    if state.sCount[startLine] - state.blkIndent >= 4:
+        return False
+    pos = bMarks[startLine] + tShift[startLine]
+    if pos >= eMarks[startLine]:
+        return False
+    c = src[pos]
+    if c in _BLOCK_STARTS and not ("0" <= c <= "9" and not _ORDERED_MARKER.match(src, pos)):
+        return False
+    plain = True  # no further line starts with a character of _BLOCK_STARTS
+    line = startLine + 1
+    end = state.lineMax  # >= endLine; the paragraph rule looks that far
+    while line < end:
+        pos = bMarks[line] + tShift[line]
+        if pos >= eMarks[line]:  # a blank line ends the paragraph
+            break
+        c = src[pos]
+        if c in _BLOCK_STARTS:
+            if c in "-=" or (line == startLine + 1 and c in "|:"):
+                return False  # lheading or table may take it
+            if not ("0" <= c <= "9" and not _ORDERED_MARKER.match(src, pos)):
+                plain = False
+        line += 1
+    if not plain:
+        return _paragraph_rule(state, startLine, endLine, silent)
+    if silent:  # (never: this rule is no terminator of others)
+        return True
+    token = state.push("paragraph_open", "p", 1)
+    token.map = [startLine, line]
+    token = state.push("inline", "", 0)
+    token.content = _md_trim(state.getLines(startLine, line, state.blkIndent, False))
+    token.map = [startLine, line]
+    token.children = []
+    state.push("paragraph_close", "p", -1)
+    state.line = line
+    return True
+
+
+# Characters an enabled inline rule can start on: newline, escape, backticks, strikethrough,
+# emphasis, link, image, autolink/html_inline, entity. "]" too: a link label is scanned
+# token by token and must stop on it. Elsewhere every rule fails and the character joins
+# the pending text, as it would if the text rule had taken it.
+_INLINE_TERMINATORS = re.compile(r"[\n\\`~*_\[\]!<&]")
+# Inline content without any of these, line ends aside, is plain text (see _plain_pieces).
+_INLINE_SPECIAL = re.compile(r"[\\`~*_\[!<&]")
+_PLAIN = "ddlens_plain"  # meta key of an inline token whose content was left to _plain_pieces
+
+
+def _plain_pieces(content: str) -> list[tuple[str, str]]:
+    """The inline tokens markdown-it makes of ``content`` when _INLINE_SPECIAL finds nothing
+    in it, as (type, text) pairs: its lines as "text", each line end a "softbreak", or a
+    "hardbreak" after two or more spaces (trailing spaces dropped: one for a softbreak, all
+    for a hardbreak, as the newline rule does); the spaces and tabs that start a
+    continuation line are skipped, and an empty line gives no text."""
+    if "\n" not in content:
+        return [("text", content)] if content else []
+    pieces: list[tuple[str, str]] = []
+    lines = content.split("\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if i:
+            line = line.lstrip(" \t")
+        brk = ""
+        if i < last:
+            brk = "softbreak"
+            if line.endswith(" "):
+                if line.endswith("  "):
+                    line, brk = line.rstrip(" "), "hardbreak"
+                else:
+                    line = line[:-1]
+        if line:
+            pieces.append(("text", line))
+        if brk:
+            pieces.append((brk, ""))
+    return pieces
+
+
+def _core_inline(state: StateCore) -> None:
+    """markdown-it's core 'inline' rule, but plain content (nothing _INLINE_SPECIAL finds) is
+    not tokenized: the token is marked meta[_PLAIN] and keeps no children; the renderer reads
+    its pieces (_plain_pieces), sparing a Token per line and the inline rule machinery."""
+    md = state.md
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            if _INLINE_SPECIAL.search(token.content):
+                md.inline.parse(token.content, md, state.env, token.children)
+            else:
+                token.meta[_PLAIN] = True
+
+
+class _Dest:
+    """A parsed link destination, as markdown-it's helpers return it (ok, pos, str)."""
+
+    __slots__ = ("ok", "pos", "str")
+
+    def __init__(self, ok: bool = False, pos: int = 0, string: str = "") -> None:
+        self.ok, self.pos, self.str = ok, pos, string
+
+
+# what a bare destination's scan passes over without looking: all but space, control
+# characters, backslash and parentheses
+_DEST_RUN = re.compile(r"[^\x00-\x20\x7f\\()]*")
+
+
+def _parse_link_destination(string: str, pos: int, maximum: int) -> Any:
+    """markdown-it's parseLinkDestination (the stock one scans character by character in
+    Python): the same stops, with runs of ordinary characters skipped by one regex match."""
+    if string.startswith("<", pos):
+        return _parse_dest(string, pos, maximum)
+    start = pos
+    level = 0
+    while pos < maximum:
+        pos = _DEST_RUN.match(string, pos, maximum).end()  # type: ignore[union-attr]  # (matches: '*')
+        if pos >= maximum:
+            break
+        c = string[pos]
+        if c == "\\":
+            if pos + 1 < maximum:
+                if string[pos + 1] == " ":
+                    break
+                pos += 2
+                continue
+        elif c == "(":
+            level += 1
+            if level > 32:
+                return _Dest()
+        elif c == ")":
+            if level == 0:
+                break
+            level -= 1
+        else:  # space or a control character
+            break
+        pos += 1
+    if pos == start or level:
+        return _Dest()
+    return _Dest(True, pos, _unescape_all(string[start:pos]))
+
+
+def _md(shortcuts: bool = True) -> MarkdownIt:
+    """The parser. ``shortcuts=False``: without the fast paths above (the reference for tests)."""
     # store_labels: a reference link's link_open carries meta["label"], telling it from an inline one
     md = MarkdownIt("commonmark", {"html": True, "store_labels": True}).enable(["table", "strikethrough"])
     md.disable("text_join")  # keep escapes and entities apart so they can be located
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]  # keep URLs as written
     md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
+    if shortcuts:
+        md.block.ruler.before("table", "ddlens_plain_paragraph", _plain_paragraph)
+        md.core.ruler.at("inline", _core_inline)
+        md.inline.terminator_re = _INLINE_TERMINATORS
+        md.helpers = SimpleNamespace(  # type: ignore[assignment]
+            parseLinkDestination=_parse_link_destination, parseLinkLabel=_parse_label, parseLinkTitle=_parse_title
+        )
     return md
 
 
@@ -168,12 +348,15 @@ def _blank_liquid(body: str) -> tuple[str, list[str]]:
 class _TextBuilder:
     """Accumulates plain text and a segment map (text offset -> source offset)."""
 
-    def __init__(self) -> None:
+    def __init__(self, placeholders: bool = True) -> None:
         self.parts: list[str] = []
         self.length = 0
         self.seg_text: list[int] = []
         self.seg_src: list[int] = []
         self.seg_exact: list[bool] = []
+        # False: the source holds no Liquid placeholders (no Liquid tag was blanked, and the
+        # post's own characters of that kind were replaced), so add_clean need not look
+        self.placeholders = placeholders
 
     def add(self, s: str, src: int, exact: bool = True) -> None:
         if not s:
@@ -186,7 +369,7 @@ class _TextBuilder:
 
     def add_clean(self, s: str, src: int) -> None:
         """Add source text, dropping Liquid placeholders but keeping exact offsets."""
-        if not _PLACEHOLDER_CHARS.search(s):
+        if not self.placeholders or not _PLACEHOLDER_CHARS.search(s):
             self.add(s, src)
             return
         pos = 0
@@ -293,7 +476,7 @@ class _Renderer:
         self.excerpt_separator = excerpt_separator
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", src)]
         self.body_first_line = bisect.bisect_right(self.line_starts, body_offset) - 1  # 0-based
-        self.out = _TextBuilder()
+        self.out = _TextBuilder(placeholders=bool(liquid))
         self.links: list[Link] = []
         self.images: list[Image] = []
         self.headings: list[Heading] = []
@@ -345,14 +528,14 @@ class _Renderer:
             if t == "inline":
                 start, end = self.block_span(tok)
                 if i and tokens[i - 1].type in ("th_open", "td_open"):
-                    row_cursor = self.inline(tok.children or [], max(start, row_cursor), end)
+                    row_cursor = self.inline_token(tok, max(start, row_cursor), end)
                 elif heading_level:
                     text_start = self.out.length
-                    self.inline(tok.children or [], start, end)
+                    self.inline_token(tok, start, end)
                     text = self.out.text_since(text_start).strip()
                     self.headings.append(Heading(heading_level, text, self.line_col(start)[0]))
                 else:
-                    self.inline(tok.children or [], start, end)
+                    self.inline_token(tok, start, end)
             elif t == "heading_open":
                 self.out.separate(self.block_span(tok)[0])
                 heading_level = int(tok.tag[1:])
@@ -375,6 +558,38 @@ class _Renderer:
             return -1
         return self.src.find(needle, cursor, end)
 
+    def inline_token(self, tok: Token, start: int, end: int) -> int:
+        """Render one inline token; returns the source offset reached."""
+        if tok.meta.get(_PLAIN):  # plain text, not tokenized: what inline() does with its pieces
+            content = tok.content
+            if "\n" not in content:
+                return self.text(content, start, end, True) if content else start
+            cursor = start
+            for kind, piece in _plain_pieces(content):
+                cursor = self.text(piece, cursor, end, True) if kind == "text" else self.line_break(cursor, end)
+            return cursor
+        return self.inline(tok.children or [], start, end)
+
+    def text(self, content: str, cursor: int, end: int, bare_urls: bool) -> int:
+        """Add a text token's content (found from ``cursor``); returns the offset after it."""
+        pos = self.src.find(content, cursor, end)
+        if pos < 0:  # rewritten by markdown-it: a table cell's "\|"
+            return self.add_aligned(content, cursor, end)
+        text_start = self.out.length
+        self.out.add_clean(content, pos)
+        if bare_urls and "http" in content:
+            self.bare_urls(content, pos, text_start)
+        return pos + len(content)
+
+    def line_break(self, cursor: int, end: int) -> int:
+        """Add a soft or hard line break: the next line end in the source."""
+        nl = self.src.find("\n", cursor, end)
+        if nl >= 0:
+            self.out.add("\n", nl)
+            return nl + 1
+        self.out.add("\n", cursor, exact=False)
+        return cursor
+
     def inline(self, children: list[Token], start: int, end: int) -> int:
         """Render one inline token's children; returns the source offset reached."""
         cursor = start
@@ -382,18 +597,8 @@ class _Renderer:
         for tok in children:
             t = tok.type
             if t == "text":
-                content = tok.content
-                if not content:
-                    continue
-                pos = self._find(content, cursor, end)
-                if pos < 0:  # rewritten by markdown-it: a table cell's "\|"
-                    cursor = self.add_aligned(content, cursor, end)
-                    continue
-                text_start = self.out.length
-                self.out.add_clean(content, pos)
-                if not link_stack:
-                    self.bare_urls(content, pos, text_start)
-                cursor = pos + len(content)
+                if tok.content:
+                    cursor = self.text(tok.content, cursor, end, not link_stack)
             elif t == "code_inline":
                 # the code starts right after its opening backticks (one space or line end may be
                 # stripped); line ends inside it are read as spaces. Searching for the code text
@@ -428,12 +633,7 @@ class _Renderer:
                     self.out.add(tok.content, pos, exact=exact)
                 cursor = pos + len(tok.markup)
             elif t in ("softbreak", "hardbreak"):
-                nl = self.src.find("\n", cursor, end)
-                if nl >= 0:
-                    self.out.add("\n", nl)
-                    cursor = nl + 1
-                else:
-                    self.out.add("\n", cursor, exact=False)
+                cursor = self.line_break(cursor, end)
             elif t == "link_open":
                 href = tok.attrGet("href") or ""
                 kind = "autolink" if tok.markup == "autolink" else "reference" if tok.meta.get("label") else "inline"
