@@ -20,13 +20,14 @@ import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
-from spacy.attrs import IDX, LENGTH, LOWER, ORTH
+from spacy.attrs import IDX, LENGTH, ORTH
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 from ..analysis import Theme
@@ -36,6 +37,7 @@ from ..resources import model_path
 __all__ = [
     "Background",
     "DocPhrases",
+    "PhraseBatch",
     "PhraseExtractor",
     "ThemeFinder",
     "fold_plural",
@@ -133,12 +135,15 @@ def _classify(s: str, rules: dict[str, Any] | None = None) -> int:
 
 
 class PhraseExtractor:
-    """Turns a Doc into phrase keys and counts.
+    """Turns Docs into phrase keys and counts.
 
-    Word classes (kind, singular, weak) are computed once per word type and kept in a
-    direct-address table indexed by the low bits of the word's hash, so a Doc's words are
-    looked up with a few vectorised operations; words whose slot is taken by another word
-    live in a small dict.
+    Word classes (lowercase hash, kind, singular, weak) are computed once per spelling (ORTH
+    hash) and kept in a direct-address table indexed by the low bits of that hash, so a
+    Doc's words are looked up with a few vectorised operations (and its ORTH array, which
+    names need, comes for free); spellings whose slot is taken by another live in a small
+    dict. :meth:`extract_batch` works on many Docs at once: their token arrays are joined
+    with one boundary token between Docs (no phrase crosses a boundary), so the NumPy work
+    is done once per batch instead of once per Doc.
     """
 
     def __init__(self, vocab: Vocab, max_words: int = MAX_WORDS, table_bits: int = 17) -> None:
@@ -147,13 +152,17 @@ class PhraseExtractor:
         self.max_words = max(1, min(3, int(max_words)))
         self._bits = table_bits
         self._new_table(table_bits)
-        self._overflow: dict[int, tuple[int, int, bool]] = {}
-        self._py_info: dict[int, tuple[int, int, bool]] = {}
+        # Plain ints in dicts, not a tuple per word: every live tuple is work for the
+        # garbage collector, and a cold pass learns tens of thousands of words.
+        self._overflow: dict[int, int] = {}  # ORTH hash -> lowercase hash, for spellings whose slot is taken
+        self._kw: dict[int, int] = {}  # lowercase hash -> kind | weak << 3
+        self._fold: dict[int, int] = {}  # lowercase hash -> folded hash
 
     def _new_table(self, bits: int) -> None:
         size = 1 << bits
         self._mask = np.uint64(size - 1)
-        self._t_key = np.zeros(size, dtype=np.uint64)  # 0: empty (no word hashes to 0)
+        self._t_key = np.zeros(size, dtype=np.uint64)  # ORTH hash; 0: empty (no word hashes to 0)
+        self._t_low = np.zeros(size, dtype=np.uint64)
         self._t_kind = np.zeros(size, dtype=np.int8)
         self._t_fold = np.zeros(size, dtype=np.uint64)
         self._t_weak = np.zeros(size, dtype=bool)
@@ -167,137 +176,212 @@ class PhraseExtractor:
         fold = self.vocab.strings.add(folded) if folded != s else h
         return kind, fold, (s in self.rules["weak"] or folded in self.rules["weak"])
 
-    def _insert(self, h: int, info: tuple[int, int, bool]) -> None:
-        slot = h & int(self._mask)
-        if self._t_key[slot] == 0:
-            self._t_key[slot] = h
-            self._t_kind[slot], self._t_fold[slot], self._t_weak[slot] = info
-            self._filled += 1
-        else:
-            self._overflow[h] = info
+    def _learn(self, lows: Iterable[int]) -> None:
+        """Classify lowercase words not seen before (:meth:`_classify`, inlined: a cold pass
+        meets tens of thousands of words)."""
+        strings, add, kws, folds = self.vocab.strings, self.vocab.strings.add, self._kw, self._fold
+        r = self.rules
+        inner, stop, weak_words, keep = r["inner"], r["stop"], r["weak"], r["plural_keep"]
+        for h in lows:
+            if h in kws:
+                continue
+            s = strings[h] if h in strings else ""
+            if s.isalpha():  # the common case of _classify(), exactly
+                kind = INNER if s in inner else STOP if s in stop or len(s) < 2 else CONTENT
+            else:
+                kind = _classify(s, r)
+            # fold_plural() leaves words of up to 3 letters and words not ending in "s" alone
+            folded = fold_plural(s, keep) if kind == CONTENT and len(s) > 3 and s[-1] == "s" else s
+            kws[h] = kind | (s in weak_words or folded in weak_words) << 3
+            folds[h] = add(folded) if folded != s else h
+
+    def _word(self, low: int) -> tuple[int, int, bool]:
+        """(kind, folded hash, weak) of a lowercase word."""
+        kw = self._kw.get(low)
+        if kw is None:
+            self._learn((low,))
+            kw = self._kw[low]
+        return kw & 7, self._fold[low], bool(kw >> 3)
+
+    def _rows(self, orths: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(low, kind, fold, weak) arrays of spellings missing from the table; the new ones
+        are added to it."""
+        vocab, overflow = self.vocab, self._overflow
+        lows: list[int] = []
+        new: list[int] = []
+        for h in orths:
+            low = overflow.get(h)
+            if low is None:
+                low = vocab[h].lower  # a token's LOWER is its lexeme's
+                new.append(len(lows))
+            lows.append(low)
+        self._learn(lows)
+        n = len(lows)
+        kw = np.fromiter(map(self._kw.__getitem__, lows), dtype=np.int64, count=n)
+        fold = np.fromiter(map(self._fold.__getitem__, lows), dtype=np.uint64, count=n)
+        low = np.asarray(lows, dtype=np.uint64)
+        kind = (kw & 7).astype(np.int8)
+        weak = (kw >> 3).astype(bool)
+        if new:
+            at = np.asarray(new, dtype=np.int64)
+            self._store(np.asarray(orths, dtype=np.uint64)[at], low[at], kind[at], fold[at], weak[at])
+        return low, kind, fold, weak
+
+    def _store(self, keys: np.ndarray, low: np.ndarray, kind: np.ndarray, fold: np.ndarray, weak: np.ndarray) -> None:
+        """Put new spellings in the table: the first for each free slot gets it, the rest
+        go to the overflow dict."""
+        slot = keys & self._mask
+        free = np.flatnonzero(self._t_key[slot] == 0)
+        free = free[np.unique(slot[free], return_index=True)[1]]
+        s = slot[free]
+        self._t_key[s] = keys[free]
+        self._t_low[s] = low[free]
+        self._t_kind[s] = kind[free]
+        self._t_fold[s] = fold[free]
+        self._t_weak[s] = weak[free]
+        self._filled += len(free)
+        if len(free) < len(keys):
+            rest = np.ones(len(keys), dtype=bool)
+            rest[free] = False
+            self._overflow.update(zip(keys[rest].tolist(), low[rest].tolist()))
         if self._filled * 4 > len(self._t_key):  # keep the table sparse: rebuild twice as large
             nz = np.flatnonzero(self._t_key)
-            old = list(
-                zip(
-                    self._t_key[nz].tolist(),
-                    zip(self._t_kind[nz].tolist(), self._t_fold[nz].tolist(), self._t_weak[nz].tolist()),
-                )
-            )
-            old += list(self._overflow.items())
+            keys = np.concatenate((self._t_key[nz], np.fromiter(self._overflow, dtype=np.uint64, count=len(self._overflow))))
+            low = np.concatenate((self._t_low[nz], np.fromiter(self._overflow.values(), dtype=np.uint64, count=len(self._overflow))))
+            kw = np.fromiter(map(self._kw.__getitem__, low[len(nz) :].tolist()), dtype=np.int64, count=len(self._overflow))
+            fold_o = np.asarray([self._fold[x] for x in low[len(nz) :].tolist()], dtype=np.uint64)
+            kind = np.concatenate((self._t_kind[nz], (kw & 7).astype(np.int8)))
+            fold = np.concatenate((self._t_fold[nz], fold_o))
+            weak = np.concatenate((self._t_weak[nz], (kw >> 3).astype(bool)))
             self._bits += 1
             self._new_table(self._bits)
             self._overflow = {}
-            for k, v in old:
-                self._insert(k, v)
+            self._store(keys, low, kind, fold, weak)
 
-    def word_info(self, doc: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Lowercase hash, kind, folded hash and weak flag of every token."""
-        low = doc.to_array(LOWER)
-        slot = low & self._mask
-        hit = self._t_key[slot] == low
+    def _lookup(self, orth: np.ndarray, skip: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Lowercase hash, kind, folded hash and weak flag of each ORTH hash (positions in
+        ``skip`` are not words: left unresolved)."""
+        slot = orth & self._mask
+        hit = self._t_key[slot] == orth
+        low = self._t_low[slot]
         kind = self._t_kind[slot]
         fold = self._t_fold[slot]
         weak = self._t_weak[slot]
+        if skip is not None:
+            hit[skip] = True
         if not hit.all():
             miss = np.flatnonzero(~hit)
-            vals = []
-            for h in low[miss].tolist():
-                v = self._overflow.get(h)
-                if v is None:
-                    v = self._classify(h)
-                    self._insert(h, v)
-                vals.append(v)
-            kind[miss] = [v[0] for v in vals]
-            fold[miss] = [v[1] for v in vals]
-            weak[miss] = [v[2] for v in vals]
+            uniq, inv = np.unique(orth[miss], return_inverse=True)
+            r_low, r_kind, r_fold, r_weak = self._rows(uniq.tolist())
+            low[miss] = r_low[inv]
+            kind[miss] = r_kind[inv]
+            fold[miss] = r_fold[inv]
+            weak[miss] = r_weak[inv]
         return low, kind, fold, weak
 
+    def word_info(self, doc: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Lowercase hash, kind, folded hash and weak flag of every token."""
+        if not len(doc):
+            z = np.zeros(0, dtype=np.uint64)
+            return z, np.zeros(0, dtype=np.int8), z, np.zeros(0, dtype=bool)
+        return self._lookup(doc.to_array(ORTH))
+
     def extract(self, doc: Doc) -> DocPhrases:
-        n = len(doc)
-        if n == 0:
-            return _empty()
-        low, kind, fold, weak = self.word_info(doc)
+        return self.extract_batch([doc]).doc(0)
+
+    def extract_many(self, docs: Sequence[Doc]) -> list[DocPhrases]:
+        b = self.extract_batch(docs)
+        return [b.doc(i) for i in range(len(docs))]
+
+    def extract_batch(self, docs: Sequence[Doc]) -> PhraseBatch:
+        """The phrases of many Docs, computed together (see :class:`PhraseBatch`)."""
+        nd = len(docs)
+        lens = np.fromiter((len(d) for d in docs), dtype=np.int64, count=nd)
+        # token layout: SEP d0 SEP d1 ... SEP d(n-1) SEP, so doc i is tokens sep[i]+1 .. sep[i+1]-1
+        sep = np.zeros(nd + 1, dtype=np.int64)
+        np.cumsum(lens + 1, out=sep[1:])
+        N = int(sep[-1]) + 1
+        gap = np.zeros(1, dtype=np.uint64)
+        chunks = [gap]
+        for d in docs:
+            if len(d):
+                chunks.append(d.to_array(ORTH))
+            chunks.append(gap)
+        orth = np.concatenate(chunks)
+        low, kind, fold, weak = self._lookup(orth, skip=sep)
+        kind[sep] = BOUNDARY
+        # the boundary tokens keep every window below inside one Doc: BOUNDARY is neither a
+        # word nor a hyphen, so runs, pairs, triples and hyphen joins all stop at it
         ulow, ufold, ukind, uweak = low, fold, kind, weak
-        ustart = uend = None
+        idx = None
         # -- words: a hyphenated word ("user-centered", "end-to-end") is one unit
-        if n >= 3:
-            wordish = kind != BOUNDARY
-            wordish &= kind != HYPHEN
-            j = np.flatnonzero((kind[1:-1] == HYPHEN) & wordish[:-2] & wordish[2:]) + 1
+        wordish = kind != BOUNDARY
+        wordish &= kind != HYPHEN
+        j = np.flatnonzero((kind[1:-1] == HYPHEN) & wordish[:-2] & wordish[2:]) + 1
+        if len(j):
             # glued hyphens only ("user-centered", not "users - all of them"): few, so ask the tokens
-            j = [x for x in j.tolist() if not doc[x - 1].whitespace_ and not doc[x].whitespace_]
-            if j:
-                ulow, ufold, ukind, uweak = low.copy(), fold.copy(), kind.copy(), weak.copy()
-                end = np.arange(1, n + 1, dtype=np.int64)
-                keep = np.ones(n, dtype=bool)
-                M, PJ = 0xFFFFFFFFFFFFFFFF, int(_PJ)
-                for jj in j:
-                    h = jj - 1
-                    while not keep[h]:
-                        h -= 1
-                    if not keep[jj]:
-                        continue
-                    ufold[h] = (int(ulow[h]) * PJ + int(fold[jj + 1])) & M
-                    ulow[h] = (int(ulow[h]) * PJ + int(low[jj + 1])) & M
-                    ukind[h] = CONTENT
-                    uweak[h] = False
-                    end[h] = jj + 2
-                    keep[jj] = keep[jj + 1] = False
-                idx = np.flatnonzero(keep)
-                ulow, ufold, ukind, uweak = ulow[idx], ufold[idx], ukind[idx], uweak[idx]
-                ustart, uend = idx, end[idx]
-        m = len(ulow)
-        if ustart is None:
-            ustart = np.arange(m, dtype=np.int64)
+            jd = (np.searchsorted(sep, j) - 1).tolist()
+            base = (sep[:-1] + 1).tolist()
+            j = [x for x, d in zip(j.tolist(), jd) if not docs[d][x - 1 - base[d]].whitespace_ and not docs[d][x - base[d]].whitespace_]
+        if len(j):
+            # a chain "end-to-end" folds into its first word, left to right:
+            # low = (low(end) * PJ + low(to)) * PJ + low(end), fold likewise with the last fold
+            M, PJ = 0xFFFFFFFFFFFFFFFF, int(_PJ)
+            ja = np.asarray(j, dtype=np.int64)
+            nxt_low = low[ja + 1].tolist()
+            nxt_fold = fold[ja + 1].tolist()
+            prev_low = low[ja - 1].tolist()
+            heads: dict[int, tuple[int, int, int]] = {}  # head token -> (low, fold, end)
+            h = cur = -10
+            for jj, pl, nl, nf in zip(j, prev_low, nxt_low, nxt_fold):
+                if jj != cur + 2:  # not continuing the chain that ended at jj - 1
+                    h, base_low = jj - 1, pl
+                else:
+                    base_low = heads[h][0]
+                heads[h] = ((base_low * PJ + nl) & M, (base_low * PJ + nf) & M, jj + 2)
+                cur = jj
+            hk = np.fromiter(heads, dtype=np.int64, count=len(heads))
+            hv = list(heads.values())
+            ulow, ufold, ukind, uweak = low.copy(), fold.copy(), kind.copy(), weak.copy()
+            ulow[hk] = np.asarray([v[0] for v in hv], dtype=np.uint64)
+            ufold[hk] = np.asarray([v[1] for v in hv], dtype=np.uint64)
+            ukind[hk] = CONTENT
+            uweak[hk] = False
+            end = np.arange(1, N + 1, dtype=np.int64)
+            end[hk] = [v[2] for v in hv]
+            keep = np.ones(N, dtype=bool)
+            keep[ja] = False
+            keep[ja + 1] = False
+            idx = np.flatnonzero(keep)
+            ulow, ufold, ukind, uweak = ulow[idx], ufold[idx], ukind[idx], uweak[idx]
+            ustart, uend = idx, end[idx]
+            usep = np.searchsorted(idx, sep)  # boundary tokens are never joined
+        else:
+            ustart = np.arange(N, dtype=np.int64)
             uend = ustart + 1
+            usep = sep
+        m = len(ulow)
         content = ukind == CONTENT
         i1 = np.flatnonzero(content)
         parts = [ufold[i1]]
         units = [i1]
         # uint64 array arithmetic wraps around silently (no overflow warnings for arrays)
-        if self.max_words >= 2 and m >= 2:
+        if self.max_words >= 2:
             i2 = i1[:-1][np.diff(i1) == 1] if len(i1) > 1 else i1[:0]
             parts.append(ulow[i2] * _P1 + ufold[i2 + 1] * _P2 + _T2)
             units.append(i2)
-        else:
-            i2 = i1[:0]
-        if self.max_words >= 3 and m >= 3:
-            # two adjacent pairs, or "theory of change": content, inner, content, standing alone
-            i3 = i2[:-1][np.diff(i2) == 1] if len(i2) > 1 else i2[:0]
-            mid = np.flatnonzero(ukind[1:-1] == INNER) + 1
-            if len(mid):
-                mid = mid[content[mid - 1] & content[np.minimum(mid + 1, m - 1)] & (mid + 1 < m)]
-                alone = np.ones(len(mid), dtype=bool)
-                alone &= ~((mid >= 2) & content[np.maximum(mid - 2, 0)])
-                alone &= ~((mid + 2 < m) & content[np.minimum(mid + 2, m - 1)])
-                i3 = np.sort(np.concatenate((i3, mid[alone] - 1)))
-            parts.append(ulow[i3] * _P1 + ulow[i3 + 1] * _P2 + ufold[i3 + 2] * _P3 + _T3)
-            units.append(i3)
-        occ_keys = np.concatenate(parts)
-        if not len(occ_keys):
-            return _empty()
-        occ_u = np.concatenate(units)
-        occ_n = np.repeat(np.arange(1, len(parts) + 1, dtype=np.int64), [len(x) for x in parts])
-        ukeys, first, counts = np.unique(occ_keys, return_index=True, return_counts=True)
-        nwords = occ_n[first]
-        return DocPhrases(
-            keys=ukeys,
-            counts=counts,
-            first=first,
-            nwords=nwords,
-            weak=(nwords == 1) & uweak[occ_u[first]],
-            occ_keys=occ_keys,
-            occ_unit=occ_u,
-            occ_nwords=occ_n,
-            units_low=ulow,
-            units_fold=ufold,
-            units_kind=ukind,
-            units_start=ustart,
-            units_end=uend,
-            n_units=m,
-            tok_low=low,
-            doc=doc,
-        )
+            if self.max_words >= 3:
+                # two adjacent pairs, or "theory of change": content, inner, content, standing alone
+                i3 = i2[:-1][np.diff(i2) == 1] if len(i2) > 1 else i2[:0]
+                mid = np.flatnonzero(ukind[1:-1] == INNER) + 1
+                if len(mid):
+                    # the end tokens are boundaries, so mid - 2 and mid + 2 stay in the array
+                    mid = mid[content[mid - 1] & content[mid + 1]]
+                    alone = ~(content[np.maximum(mid - 2, 0)] | content[np.minimum(mid + 2, m - 1)])
+                    i3 = np.sort(np.concatenate((i3, mid[alone] - 1)))
+                parts.append(ulow[i3] * _P1 + ulow[i3 + 1] * _P2 + ufold[i3 + 2] * _P3 + _T3)
+                units.append(i3)
+        return PhraseBatch(self, docs, sep, usep, orth, low, ulow, ufold, ukind, uweak, ustart, uend, parts, units)
 
     def short_keys(self, doc: Doc) -> set[int]:
         """The phrase keys of a short Doc (a title), computed in plain Python: the same keys
@@ -337,13 +421,10 @@ class PhraseExtractor:
         return None
 
     def _py_tokens(self, doc: Doc) -> list[tuple[int, int, int, bool]]:
-        info = self._py_info
         toks = []
         for t in doc:
-            v = info.get(t.lower)
-            if v is None:
-                v = info[t.lower] = self._classify(t.lower)
-            toks.append((t.lower, v[0], v[1], not t.whitespace_))
+            kind, fold, _ = self._word(t.lower)
+            toks.append((t.lower, kind, fold, not t.whitespace_))
         return toks
 
     @staticmethod
@@ -379,43 +460,39 @@ class PhraseExtractor:
         """How each phrase reads: as first written, each word lowercased unless it is an
         acronym ("GSA", "GitHub") or is never written in lowercase in this post (a name)."""
         at = np.searchsorted(p.keys, np.asarray(keys, dtype=np.uint64))
-        occs = p.first[at].tolist()
         spans = []
-        toks: list[int] = []
-        for o in occs:
+        for o in p.first[at].tolist():
             u = int(p.occ_unit[o])
-            units = [(int(p.units_start[x]), int(p.units_end[x])) for x in range(u, u + int(p.occ_nwords[o]))]
-            spans.append(units)
-            for a, b in units:
-                toks.extend(range(a, b))
-        doc = p.doc
-        assert doc is not None
-        written = {i: doc[i].text for i in toks}
+            spans.append([(int(p.units_start[x]), int(p.units_end[x])) for x in range(u, u + int(p.occ_nwords[o]))])
+        assert p.doc is not None
+        return dict(zip(keys, self._names(p.doc, p.tok_low, p.tok_orth, spans)))
+
+    def _names(self, doc: Doc, tok_low: np.ndarray, tok_orth: np.ndarray, spans: list[list[tuple[int, int]]]) -> list[str]:
+        """The surface of each phrase, given as its words' token spans (see :meth:`surfaces`)."""
+        written = {i: doc[i].text for units in spans for a, b in units for i in range(a, b)}
         # only Titlecase words need a decision: lowercase ones and acronyms ("GSA", "GitHub")
         # stay as written; a Titlecase word is a name if the post never writes it in lowercase
         # and capitalises it at least once inside a sentence (not only at starts, in headings)
-        titled = [i for i in toks if written[i][:1].isupper() and not any(c.isupper() for c in written[i][1:])]
+        titled = [i for i, w in written.items() if w[:1].isupper() and not any(map(str.isupper, w[1:]))]
         lowered: set[int] = set()
         if titled:
-            lows = p.tok_low[np.asarray(titled, dtype=np.int64)]
-            lower_written = p.tok_low[p.tok_orth == p.tok_low]
+            lows = tok_low[np.asarray(titled, dtype=np.int64)]
+            lower_written = tok_low[tok_orth == tok_low]
             never_lower = ~(lows[:, None] == lower_written[None, :]).any(axis=1)
             for i, low, ok in zip(titled, lows.tolist(), never_lower.tolist()):
-                if not (ok and self._capitalised_inside(p, int(low))):
+                if not (ok and self._capitalised_inside(tok_low, tok_orth, low)):
                     lowered.add(i)
-        out: dict[int, str] = {}
-        for key, units in zip(keys, spans):
-            out[key] = " ".join(
-                "".join(written[i].lower() if i in lowered else written[i] for i in range(a, b)) for a, b in units
-            )
-        return out
+        return [
+            " ".join("".join(written[i].lower() if i in lowered else written[i] for i in range(a, b)) for a, b in units)
+            for units in spans
+        ]
 
-    def _capitalised_inside(self, p: DocPhrases, low: int, limit: int = 20) -> bool:
+    def _capitalised_inside(self, tok_low: np.ndarray, tok_orth: np.ndarray, low: int, limit: int = 20) -> bool:
         strings = self.vocab.strings
-        for i in np.flatnonzero(p.tok_low == np.uint64(low))[:limit].tolist():
-            if i == 0 or p.tok_orth[i] == p.tok_low[i]:
+        for i in np.flatnonzero(tok_low == np.uint64(low))[:limit].tolist():
+            if i == 0 or tok_orth[i] == tok_low[i]:
                 continue
-            prev = strings[int(p.tok_orth[i - 1])]
+            prev = strings[int(tok_orth[i - 1])]
             if prev.isspace() or prev in (".", "!", "?", ":", ";", "…", "•", "-", "–", "—", "|", "#", "*", '"', "“", "(", "["):
                 continue
             return True
@@ -428,23 +505,124 @@ class PhraseExtractor:
         L = int(p.occ_nwords[occ])
         if L == 1:
             return set()
-        M = 0xFFFFFFFFFFFFFFFF
-        low = p.units_low[u : u + L].tolist()
-        fold = p.units_fold[u : u + L].tolist()
-        content = (p.units_kind[u : u + L] == CONTENT).tolist()
-        out = {f for f, c in zip(fold, content) if c}
-        if L == 3:
-            P1, P2, T2 = int(_P1), int(_P2), int(_T2)
-            for i in (0, 1):
-                if content[i] and content[i + 1]:
-                    out.add((low[i] * P1 + fold[i + 1] * P2 + T2) & M)
-        return out
+        return _subkeys(
+            p.units_low[u : u + L].tolist(), p.units_fold[u : u + L].tolist(), (p.units_kind[u : u + L] == CONTENT).tolist(), L
+        )
+
+
+_M64, _P1i, _P2i, _T2i = 0xFFFFFFFFFFFFFFFF, int(_P1), int(_P2), int(_T2)
+
+
+def _subkeys(low: list[int], fold: list[int], content: list[bool], L: int, at: int = 0) -> set[int]:
+    """Keys of the shorter phrases inside a phrase of ``L`` words: its words' lowercase and
+    folded hashes and whether each is a CONTENT word are ``low[at:at + L]`` and so on."""
+    if L == 1:
+        return set()
+    out = {fold[i] for i in range(at, at + L) if content[i]}
+    if L == 3:
+        for i in (at, at + 1):
+            if content[i] and content[i + 1]:
+                out.add((low[i] * _P1i + fold[i + 1] * _P2i + _T2i) & _M64)
+    return out
 
 
 def _empty() -> DocPhrases:
     z = np.zeros(0, dtype=np.int64)
     zu = np.zeros(0, dtype=np.uint64)
     return DocPhrases(zu, z, z, z, np.zeros(0, dtype=bool), zu, z, z, zu, zu, np.zeros(0, dtype=np.int8), z, z, 0, zu)
+
+
+class PhraseBatch:
+    """The phrases of several Docs, in arrays over all of them (from
+    :meth:`PhraseExtractor.extract_batch`). Occurrences are grouped by Doc, each Doc's in
+    the order :class:`DocPhrases` lists them (single words, then pairs, then triples, each
+    by position); unique keys are grouped by Doc too, sorted within it. :meth:`doc` gives
+    one Doc's :class:`DocPhrases` (views into these arrays)."""
+
+    def __init__(
+        self,
+        extractor: PhraseExtractor,
+        docs: Sequence[Doc],
+        sep: np.ndarray,
+        usep: np.ndarray,
+        orth: np.ndarray,
+        low: np.ndarray,
+        ulow: np.ndarray,
+        ufold: np.ndarray,
+        ukind: np.ndarray,
+        uweak: np.ndarray,
+        ustart: np.ndarray,
+        uend: np.ndarray,
+        parts: list[np.ndarray],
+        units: list[np.ndarray],
+    ) -> None:
+        nd = len(docs)
+        self.docs = docs
+        self.sep, self.usep = sep, usep  # boundary token / unit before each Doc (and after the last)
+        self.orth, self.low = orth, low
+        self.ulow, self.ufold, self.ukind, self.ustart, self.uend = ulow, ufold, ukind, ustart, uend
+        occ_keys = np.concatenate(parts)
+        occ_u = np.concatenate(units)
+        occ_n = np.repeat(np.arange(1, len(parts) + 1, dtype=np.int64), [len(x) for x in parts])
+        occ_d = np.searchsorted(usep, occ_u) - 1
+        # group by Doc, keeping each Doc's singles-pairs-triples order (a stable sort of
+        # three sorted runs: cheap)
+        perm = np.argsort(occ_d, kind="stable")
+        self.occ_keys, self.occ_u, self.occ_n, occ_d = occ_keys[perm], occ_u[perm], occ_n[perm], occ_d[perm]
+        total = len(occ_keys)
+        self.occ_off = off = np.searchsorted(occ_d, np.arange(nd + 1))  # Doc d: occ_off[d]:occ_off[d+1]
+        self.occ_base = usep[occ_d] + 1  # a Doc's first unit, per occurrence
+        # unique keys per Doc with np.unique's answers (first = earliest occurrence: a stable sort)
+        order = np.empty(total, dtype=np.intp)
+        for a, b in zip(off[:-1].tolist(), off[1:].tolist()):
+            if b > a:
+                order[a:b] = self.occ_keys[a:b].argsort(kind="stable") + a
+        ks = self.occ_keys[order]
+        new = np.empty(total, dtype=bool)
+        new[:1] = True
+        np.not_equal(ks[1:], ks[:-1], out=new[1:])
+        new[off[:-1][off[:-1] < total]] = True  # a Doc's first key is new even if the last Doc ended with it
+        starts = np.flatnonzero(new)
+        fo = order[starts]
+        self.keys = ks[starts]
+        self.first_occ = fo  # batch-wide occurrence index of each key's first occurrence
+        self.counts = np.diff(np.append(starts, total))
+        self.nwords = self.occ_n[fo]
+        self.weak = (self.nwords == 1) & uweak[self.occ_u[fo]]
+        self.key_doc = occ_d[fo]
+        self.key_off = np.searchsorted(starts, off)  # Doc d's keys: key_off[d]:key_off[d+1]
+        self.first_unit = self.occ_u[fo] - self.occ_base[fo]  # within its Doc
+        self.n_units = usep[1:] - usep[:-1] - 1
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def doc(self, i: int) -> DocPhrases:
+        a, b = int(self.occ_off[i]), int(self.occ_off[i + 1])
+        if a == b:
+            return _empty()
+        ka, kb = int(self.key_off[i]), int(self.key_off[i + 1])
+        u0, u1 = int(self.usep[i]) + 1, int(self.usep[i + 1])
+        t0, t1 = int(self.sep[i]) + 1, int(self.sep[i + 1])
+        return DocPhrases(
+            keys=self.keys[ka:kb],
+            counts=self.counts[ka:kb],
+            first=self.first_occ[ka:kb] - a,
+            nwords=self.nwords[ka:kb],
+            weak=self.weak[ka:kb],
+            occ_keys=self.occ_keys[a:b],
+            occ_unit=self.occ_u[a:b] - u0,
+            occ_nwords=self.occ_n[a:b],
+            units_low=self.ulow[u0:u1],
+            units_fold=self.ufold[u0:u1],
+            units_kind=self.ukind[u0:u1],
+            units_start=self.ustart[u0:u1] - t0,
+            units_end=self.uend[u0:u1] - t0,
+            n_units=u1 - u0,
+            tok_low=self.low[t0:t1],
+            doc=self.docs[i],
+            _orth=self.orth[t0:t1],
+        )
 
 
 # -- background statistics ------------------------------------------------------------------
@@ -604,74 +782,140 @@ class ThemeFinder:
         IDF (``idf ** idf_power``), times ``multiword_boost`` for phrases of two or three
         words and ``1 + lead_boost`` for phrases first seen in the opening 15% of the post.
         Zero for lone weak words and for multi-word phrases seen once outside the title."""
-        weight = self.background.weights(p.keys, self.idf_power)
         in_title = np.zeros(len(p.keys), dtype=bool)
         if title:
             tk = np.fromiter(title, dtype=np.uint64, count=len(title))
             at = np.minimum(np.searchsorted(p.keys, tk), len(p.keys) - 1)  # p.keys is sorted
             at = at[p.keys[at] == tk]
             in_title[at] = True
-        tf = p.counts.astype(np.float64) + self.title_weight * in_title
-        score = tf * weight
-        score *= np.where(p.nwords > 1, self.multiword_boost, 1.0)
         lead = p.occ_unit[p.first] < 0.15 * max(1, p.n_units)
-        score *= np.where(lead, 1.0 + self.lead_boost, 1.0)
-        score[(p.counts < 2) & (p.nwords > 1) & ~in_title] = 0.0
-        score[p.weak] = 0.0
-        return score
+        return self._score(p.keys, p.counts, p.nwords, p.weak, in_title, lead)
 
     def keyphrases(self, doc: Doc, title: str | None = None, k: int | None = None) -> list[Theme]:
         """The top ``k`` (default ``top_k``) keyphrases of ``doc``; words of ``title`` count extra."""
+        return self.keyphrases_many([doc], [title], k)[0]
+
+    def keyphrases_many(
+        self, docs: Sequence[Doc], titles: Sequence[str | None], k: int | None = None
+    ) -> list[list[Theme]]:
+        """:meth:`keyphrases` of several Docs (with their titles), extracted and scored
+        together: the same answers, with the array work done once for the batch."""
         k = self.top_k if k is None else k
-        p = self.extractor.extract(doc)
-        if not len(p.keys) or k == 0:
-            return []
-        tp = self.extractor.short_keys(self.tokenizer(title)) if title else None
-        score = self.scores(p, tp)
-        # rank: score desc, then first position, then key (a total order: deterministic)
+        if k == 0 or not len(docs):
+            return [[] for _ in docs]
+        b = self.extractor.extract_batch(docs)
+        key_off = b.key_off.tolist()
+        in_title = np.zeros(len(b.keys), dtype=bool)
+        for d, title in enumerate(titles):
+            ka, kb = key_off[d], key_off[d + 1]
+            if title and kb > ka:
+                tp = self.extractor.short_keys(self.tokenizer(title))
+                if tp:
+                    keys = b.keys[ka:kb]  # sorted within a Doc
+                    tk = np.fromiter(tp, dtype=np.uint64, count=len(tp))
+                    at = np.minimum(np.searchsorted(keys, tk), kb - ka - 1)
+                    in_title[ka + at[keys[at] == tk]] = True
+        # the same element-wise arithmetic as scores(), over all the batch's keys at once
+        lead = b.first_unit < 0.15 * np.maximum(1, b.n_units)[b.key_doc]
+        score = self._score(b.keys, b.counts, b.nwords, b.weak, in_title, lead)
+        # rank each Doc's keys: score desc, then first position, then key (a total order:
+        # deterministic); batch-wide first-occurrence indices order a Doc's keys as its own do
         pool = 2 * k + 10
-        if len(score) > pool:
-            # everything scoring at least the pool-th best (ties included), then sort those
-            cut = np.partition(score, len(score) - pool)[len(score) - pool]
-            idx = np.nonzero(score >= cut)[0]
-        else:
-            idx = np.arange(len(score))
-        order = idx[np.lexsort((p.keys[idx], p.first[idx], -score[idx]))]
-        order = order[score[order] > 0][:pool]
-        if not len(order):
-            return []
-        cand_keys = p.keys[order].tolist()
-        counts = p.counts[order].tolist()
-        subs = [PhraseExtractor.subkeys(p, o) for o in p.first[order].tolist()]
-        pos = {key: i for i, key in enumerate(cand_keys)}
-        # a phrase mostly seen inside a longer candidate is that candidate's part
-        absorbed: set[int] = set()
-        for i, key in enumerate(cand_keys):
-            for s_ in subs[i]:
-                j = pos.get(s_)
-                if j is not None and counts[i] * 2 >= counts[j]:
-                    absorbed.add(s_)
-        chosen: list[int] = []  # indices into cand_keys
-        for i, key in enumerate(cand_keys):
-            if key in absorbed:
+        ranked: list[np.ndarray] = []
+        for d in range(len(docs)):
+            ka, kb = key_off[d], key_off[d + 1]
+            n = kb - ka
+            if n > pool:
+                # everything scoring at least the pool-th best (ties included), then sort those
+                cut = np.partition(score[ka:kb], n - pool)[n - pool]
+                idx = np.flatnonzero(score[ka:kb] >= cut) + ka
+            else:
+                idx = np.arange(ka, kb)
+            order = idx[np.lexsort((b.keys[idx], b.first_occ[idx], -score[idx]))]
+            ranked.append(order[score[order] > 0][:pool])
+        cand = np.concatenate(ranked)
+        if not len(cand):
+            return [[] for _ in docs]
+        # each candidate's words (up to 3), read for all candidates of the batch at once into
+        # flat lists (candidate i's words at 3i, 3i+1, 3i+2: one list per array, not one per
+        # candidate, as every live list is work for the garbage collector)
+        occ = b.first_occ[cand]
+        c_len = b.occ_n[occ].tolist()
+        win = np.minimum(b.occ_u[occ][:, None] + np.arange(3), len(b.ukind) - 1).ravel()
+        c_low = b.ulow[win].tolist()
+        c_fold = b.ufold[win].tolist()
+        c_content = (b.ukind[win] == CONTENT).tolist()
+        c_start = b.ustart[win].tolist()
+        c_end = b.uend[win].tolist()
+        c_keys = b.keys[cand].tolist()
+        c_counts = b.counts[cand].tolist()
+        c_score = score[cand].tolist()
+        out: list[list[Theme]] = []
+        at = 0
+        for d, order in enumerate(ranked):
+            nc = len(order)
+            lo, at = at, at + nc
+            if not nc:
+                out.append([])
                 continue
-            if any(key in subs[c] or cand_keys[c] in subs[i] for c in chosen):
+            cand_keys = c_keys[lo:at]
+            counts = c_counts[lo:at]
+            subs = [_subkeys(c_low, c_fold, c_content, c_len[i], 3 * i) for i in range(lo, at)]
+            pos = {key: i for i, key in enumerate(cand_keys)}
+            # a phrase mostly seen inside a longer candidate is that candidate's part
+            absorbed: set[int] = set()
+            for i in range(nc):
+                for s_ in subs[i]:
+                    j = pos.get(s_)
+                    if j is not None and counts[i] * 2 >= counts[j]:
+                        absorbed.add(s_)
+            chosen: list[int] = []  # indices into cand_keys
+            for i, key in enumerate(cand_keys):
+                if key in absorbed:
+                    continue
+                if any(key in subs[c] or cand_keys[c] in subs[i] for c in chosen):
+                    continue
+                chosen.append(i)
+                if len(chosen) >= k:
+                    break
+            if not chosen:
+                out.append([])
                 continue
-            chosen.append(i)
-            if len(chosen) >= k:
-                break
-        if not chosen:
-            return []
-        top = float(score[order[chosen[0]]]) or 1.0
-        keys = [cand_keys[i] for i in chosen]
-        names = self.extractor.surfaces(p, keys)
-        return [Theme(phrase=names[key], score=float(score[order[i]]) / top) for key, i in zip(keys, chosen)]
+            t0, t1 = int(b.sep[d]) + 1, int(b.sep[d + 1])
+            spans = [[(c_start[x] - t0, c_end[x] - t0) for x in range(3 * (lo + i), 3 * (lo + i) + c_len[lo + i])] for i in chosen]
+            names = self.extractor._names(docs[d], b.low[t0:t1], b.orth[t0:t1], spans)
+            top = c_score[lo + chosen[0]] or 1.0
+            out.append([Theme(phrase=name, score=c_score[lo + i] / top) for name, i in zip(names, chosen)])
+        return out
+
+    def _score(
+        self,
+        keys: np.ndarray,
+        counts: np.ndarray,
+        nwords: np.ndarray,
+        weak: np.ndarray,
+        in_title: np.ndarray,
+        lead: np.ndarray,
+    ) -> np.ndarray:
+        weight = self.background.weights(keys, self.idf_power)
+        tf = counts.astype(np.float64) + self.title_weight * in_title
+        score = tf * weight
+        score *= np.where(nwords > 1, self.multiword_boost, 1.0)
+        score *= np.where(lead, 1.0 + self.lead_boost, 1.0)
+        score[(counts < 2) & (nwords > 1) & ~in_title] = 0.0
+        score[weak] = 0.0
+        return score
 
     def __call__(self, doc: Doc) -> Doc:
-        article = doc._.article
-        title = getattr(article, "title", None) if article is not None else None
-        doc._.themes = self.keyphrases(doc, title)
+        doc._.themes = self.keyphrases_many([doc], [_title(doc)])[0]
         return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        # batches beyond 64 Docs gain little and only hold more arrays at once
+        for batch in minibatch(docs, size=max(1, min(int(batch_size), 64))):
+            for doc, themes in zip(batch, self.keyphrases_many(batch, [_title(d) for d in batch])):
+                doc._.themes = themes
+                yield doc
 
     # spaCy serialisation hooks: the background is reloaded from its file
     def to_bytes(self, **_: object) -> bytes:
@@ -685,6 +929,11 @@ class ThemeFinder:
 
     def from_disk(self, *_: object, **__: object) -> "ThemeFinder":
         return self
+
+
+def _title(doc: Doc) -> str | None:
+    article = doc._.article
+    return getattr(article, "title", None) if article is not None else None
 
 
 @Language.factory(
