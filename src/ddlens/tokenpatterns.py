@@ -261,7 +261,8 @@ class TokenPatterns:
         return self.spans_batch([self.arrays(doc)])[1]
 
     def spans_batch(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """The matches in several documents at once, given each one's :meth:`arrays`.
+        """The matches in several documents at once, given each one's :meth:`arrays` (all
+        with the same number of columns: more may follow the matcher's, they are ignored).
 
         The documents are laid end to end, each followed by one gap position that no step
         passes, so no match crosses from one into the next and each numpy operation below
@@ -281,9 +282,9 @@ class TokenPatterns:
             return offsets, {}
         is_gap = np.zeros(total, dtype=bool)
         is_gap[offsets[1:] - 1] = True
-        table = np.zeros((total, len(self.columns)), dtype=np.uint64)
-        for a, o in zip(arrays, offsets.tolist()):
-            table[o : o + len(a)] = a
+        width = max(a.shape[1] for a in arrays)
+        gap = np.zeros((1, width), dtype=np.uint64)
+        table = np.concatenate([part for a in arrays for part in (a.astype(np.uint64, copy=False), gap)])
         classes = self._classes(table)
         if self._anywhere:
             cand = np.flatnonzero(~is_gap)

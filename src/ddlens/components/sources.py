@@ -307,6 +307,7 @@ class _DocState:
     ent_at_end: dict[int, Span] = field(default_factory=dict)
     other_ents: dict[tuple[int, int], str] = field(default_factory=dict)
     quote_cache: dict[int, bool] = field(default_factory=dict)
+    sentence_texts: dict[int, str] = field(default_factory=dict)  # by first token
     lower_words: np.ndarray | None = None  # ORTH of the lower-case tokens
     idx: Sequence[int] = field(default_factory=list)  # char offset of each token
     ends: Sequence[int] = field(default_factory=list)  # char offset just after each token
@@ -865,7 +866,7 @@ class SourceFinder:
         end to end, see :meth:`TokenPatterns.spans_batch`): per doc they cost more in
         numpy calls than in work."""
         out: list[list[tuple[Pattern, list[tuple[int, int]] | None, dict[int, int]]]] = [[] for _ in states]
-        offsets, spans = self.matcher.spans_batch([st.arr[:, : len(self.matcher.columns)] for st in states])
+        offsets, spans = self.matcher.spans_batch([st.arr for st in states])  # the matcher's columns come first
         if not spans:
             return out
         doc_starts = offsets[:-1]
@@ -1244,16 +1245,20 @@ class SourceFinder:
 
     # -- output ----------------------------------------------------------------------------------
     def _sentence_text(self, st: _DocState, tok: int, cue: tuple[int, int] | None = None) -> str:
-        doc = st.doc
-        if not len(doc):
+        n = len(st.arr)
+        if not n:
             return ""
-        s, e = st.sentence_bounds(min(tok, len(doc) - 1))
+        s, e = st.sentence_bounds(min(tok, n - 1))
         a, b = st.idx[s], st.char_end(e)
         if b - a > _LONG_SENTENCE:
             # a run-on "sentence" (a table, a 1 MB line): a window around the cue
             ca, cb = cue if cue else (st.idx[tok], st.char_end(tok + 1))
             a, b = max(a, ca - 300), min(b, cb + 300)
-        return " ".join(st.text[a:b].split())
+            return " ".join(st.text[a:b].split())
+        text = st.sentence_texts.get(s)  # several sources often share a sentence
+        if text is None:
+            text = st.sentence_texts[s] = " ".join(st.text[a:b].split())
+        return text
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_sources([doc])
@@ -1272,7 +1277,8 @@ class SourceFinder:
 
     def _set_sources(self, st: _DocState, cues: Sequence[tuple[Pattern, list[tuple[int, int]] | None, dict[int, int]]]) -> None:
         doc = st.doc
-        cands = self.resolve(self.candidates(st, cues), st.sentence_index) if len(doc) else []
+        n_tokens = len(st.arr)  # len(doc), without a call into spaCy in the loops below
+        cands = self.resolve(self.candidates(st, cues), st.sentence_index) if n_tokens else []
         sources: list[tuple[int, Source]] = []
         # 1. attribution + the link anchored on the same phrase
         attached: dict[int, _LinkRef] = {}
@@ -1291,7 +1297,7 @@ class SourceFinder:
             cs = st.idx[c.start]
             best: _LinkRef | None = None
             for ref in st.links:
-                if ref.used or ref.tok_start >= len(doc) or st.sentence_index(ref.tok_start) != k:
+                if ref.used or ref.tok_start >= n_tokens or st.sentence_index(ref.tok_start) != k:
                     continue
                 if best is None or abs(ref.start_char - cs) < abs(best.start_char - cs):
                     best = ref
@@ -1330,7 +1336,7 @@ class SourceFinder:
         for ref in st.links:
             if ref.used:
                 continue
-            tok = min(ref.tok_start, len(doc) - 1) if len(doc) else 0
+            tok = min(ref.tok_start, n_tokens - 1) if n_tokens else 0
             sources.append(
                 (
                     ref.start_char,
