@@ -507,7 +507,8 @@ STOCK_MD = article_mod._md(shortcuts=False)
 LINE_BITS = st.sampled_from(
     ["word", "Two words", "18F", "1.", "2)", "10.", "123", "-", "- ", "--", "=", "==", "|", "| a |", ":", ":-",
      "|---|", "---", "***", "> ", ">", "#", "# ", "    ", "  ", " ", "\t", "\t\t", "   ", "*", "_", "`", "~",
-     "[", "]", "!", "<", "&", "\\", "&amp;", "é", "http://x.org", "+", "<div>", "```", "{{ x }}"]
+     "[", "]", "!", "<", "&", "\\", "&amp;", "é", "http://x.org", "+", "<div>", "```", "{{ x }}", "* * *",
+     "*\t*\t*", "___", "a | b", "--|--", "**b**"]
 )  # fmt: skip
 PLAIN_LINES = st.lists(st.lists(LINE_BITS, max_size=5).map("".join), min_size=1, max_size=8).map("\n".join)
 
@@ -567,6 +568,10 @@ def test_parser_shortcuts_change_nothing_on_grammar_markdown(text: str) -> None:
 
 @FAST
 @given(st.one_of(PLAIN_LINES, ANY_TEXT))
+@example("# a | b\n--|--\n")  # a table, though its first line looks like a heading ...
+@example("- a | b\n--|--\n")  # ... or a list item
+@example("1. a | b\n:-|-:\n")
+@example("*\t*\t*\n")  # a thematic break, not a list item
 def test_parser_shortcuts_change_nothing_on_plain_lines_and_noise(text: str) -> None:
     check_shortcuts(text)
 

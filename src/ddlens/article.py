@@ -28,6 +28,8 @@ from markdown_it.common.utils import unescapeAll as _unescape_all
 from markdown_it.helpers import parseLinkDestination as _parse_dest
 from markdown_it.helpers import parseLinkLabel as _parse_label
 from markdown_it.helpers import parseLinkTitle as _parse_title
+from markdown_it.rules_block import heading as _heading_rule
+from markdown_it.rules_block import list_block as _list_rule
 from markdown_it.rules_block import paragraph as _paragraph_rule
 from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_core.state_core import StateCore
@@ -108,25 +110,43 @@ def _skip_space(s: str, pos: int, end: int) -> int:
 # very tokens the stock rules give (tests/test_article_fuzz.py checks them against a parser
 # without them); they only skip work that cannot change the result.
 
-# First characters of a line that some block rule other than paragraph (and lheading) may
-# start on, or that may begin a table's delimiter row. (Code is told by indentation; a digit
-# starts a list only when followed by '.' or ')'.)
-_BLOCK_STARTS = frozenset("`~>*-_+[<#|:=0123456789")
-_ORDERED_MARKER = re.compile(r"[0-9]+[.)]")
+# First characters of a line that a block rule other than paragraph may start on (code is
+# told by indentation), and what else it takes for some of them.
+_BLOCK_STARTS = frozenset("`~>*-_+[<#0123456789")
+_BULLET_MARKER = re.compile(r"[-*+](?:[ \t]|$)")  # matched up to the line end: a list item
+_ORDERED_MARKER = re.compile(r"[0-9]+[.)](?:[ \t]|$)")
+# lines made of these characters only (a little more than the rules need) may be a thematic
+# break ('* * *'), a setext underline ('=== ') or a table's delimiter row ('|--|:-:|')
+_MAYBE_HR = re.compile(r"[-*_][-*_ \t]*")
+_MAYBE_UNDERLINE = re.compile(r"[-=][-= \t]*")
+_MAYBE_DELIMITER_ROW = re.compile(r"[-|:][-|: \t]*")
+
+
+def _paragraph_text_only(src: str, pos: int, end: int) -> bool:
+    """Whether a line whose text (indentation skipped) is ``src[pos:end]`` can start no block
+    but a paragraph: neither a fence, quote, list item, thematic break, reference, HTML
+    block nor heading. (Indented code, setext underlines and tables are the caller's.)"""
+    c = src[pos]
+    if c not in _BLOCK_STARTS:
+        return True
+    if c in "*-_+":  # a list marker needs a space or the line end after it
+        return not (_BULLET_MARKER.match(src, pos, end) or _MAYBE_HR.fullmatch(src, pos, end))
+    if "0" <= c <= "9":
+        return not _ORDERED_MARKER.match(src, pos, end)
+    return False
 
 
 def _plain_paragraph(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
-    """The paragraph rule, run first for a line that can only start a paragraph: it spares
-    the ten rules before it (a Python call each, per block; lheading scans the whole
-    paragraph once more). False (let the stock rules run) unless that is sure:
-    code, fence, blockquote, hr, list, reference, html_block and heading all need an
-    indentation of 4+ or a first character in _BLOCK_STARTS; lheading needs a line starting
-    with '=' or '-' before the next blank line; table needs the next line to start with
-    '|', '-' or ':'.
-    When no line of the paragraph starts with a character of _BLOCK_STARTS, none of the
-    terminator rules the paragraph rule tries on each further line can match (they look for
-    the same first characters; a table for them in the line after), so the paragraph runs to
-    the next blank line: its tokens are pushed here, as the paragraph rule pushes them."""
+    """Run first, before the stock block rules: when only one of them can match a line, run
+    just that one, sparing the calls to the others (a Python call each, per block; lheading
+    scans a whole paragraph once more). False (let the stock rules run) when unsure.
+
+    Which rule can match is told by the first character of the line (_paragraph_text_only;
+    indentation of 4+ is code), but for lheading, which needs a setext underline before the
+    next blank line, and table, which needs the next line to be a delimiter row.
+    A paragraph is pushed here, as the paragraph rule pushes it, when none of its further
+    lines could start a block either: then the terminator rules the paragraph rule would try
+    on each of them cannot match, and it runs to the next blank line."""
     src = state.src
     bMarks, tShift, eMarks = state.bMarks, state.tShift, state.eMarks
     if state.sCount[startLine] - state.blkIndent >= 4:
@@ -134,22 +154,31 @@ def _plain_paragraph(state: StateBlock, startLine: int, endLine: int, silent: bo
     pos = bMarks[startLine] + tShift[startLine]
     if pos >= eMarks[startLine]:
         return False
-    c = src[pos]
-    if c in _BLOCK_STARTS and not ("0" <= c <= "9" and not _ORDERED_MARKER.match(src, pos)):
-        return False
-    plain = True  # no further line starts with a character of _BLOCK_STARTS
-    line = startLine + 1
     end = state.lineMax  # >= endLine; the paragraph rule looks that far
+    line = startLine + 1
+    if line < end:
+        p = bMarks[line] + tShift[line]
+        if p < eMarks[line] and _MAYBE_DELIMITER_ROW.fullmatch(src, p, eMarks[line]):
+            return False  # table may take it
+    if not _paragraph_text_only(src, pos, eMarks[startLine]):
+        c = src[pos]
+        if c == "#":
+            return _heading_rule(state, startLine, endLine, silent)
+        if (c in "*-+" or "0" <= c <= "9") and not _MAYBE_HR.fullmatch(src, pos, eMarks[startLine]):
+            return _list_rule(state, startLine, endLine, silent)
+        return False
+    plain = True  # no further line can start a block
     while line < end:
         pos = bMarks[line] + tShift[line]
-        if pos >= eMarks[line]:  # a blank line ends the paragraph
+        eol = eMarks[line]
+        if pos >= eol:  # a blank line ends the paragraph
             break
-        c = src[pos]
-        if c in _BLOCK_STARTS:
-            if c in "-=" or (line == startLine + 1 and c in "|:"):
-                return False  # lheading or table may take it
-            if not ("0" <= c <= "9" and not _ORDERED_MARKER.match(src, pos)):
-                plain = False
+        if src[pos] in "-=|:" and (
+            _MAYBE_UNDERLINE.fullmatch(src, pos, eol) or _MAYBE_DELIMITER_ROW.fullmatch(src, pos, eol)
+        ):
+            return False  # lheading or (interrupting the paragraph) table may take it
+        if plain and not _paragraph_text_only(src, pos, eol):
+            plain = False
         line += 1
     if not plain:
         return _paragraph_rule(state, startLine, endLine, silent)
