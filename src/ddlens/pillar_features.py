@@ -26,7 +26,7 @@ Why that is exact: the joined text only ever has single spaces between tokens, s
 from __future__ import annotations
 
 import re
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -184,6 +184,10 @@ class GramTable:
         for n, pairs in sorted(by_n.items()):
             pairs.sort()
             self.keys[n] = (np.array([k for k, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64))
+        # single words: a direct word id -> column table (-1: not a feature), no search
+        self.unigram = np.full(self.base + 1, -1, dtype=np.int64)  # the last cell: id -1
+        if 1 in self.keys:
+            self.unigram[self.keys[1][0]] = self.keys[1][1]
 
     def count(self, tok: np.ndarray, seg: np.ndarray, n_segments: int) -> sp.csr_matrix:
         """(n_segments x n_features) counts of the n-grams of the word-id sequence ``tok``
@@ -193,6 +197,12 @@ class GramTable:
         for n, (keys, feats) in self.keys.items():
             m = len(tok) - n + 1
             if m <= 0 or not len(keys):
+                continue
+            if n == 1:
+                col = self.unigram[tok]  # tok == -1 reads the last cell, -1
+                at = np.flatnonzero(col >= 0)
+                rows.append(seg[at])
+                cols.append(col[at])
                 continue
             key = tok[:m].copy()
             ok = key >= 0
@@ -357,14 +367,18 @@ class Lexicon:
         if done is None or len(done) != len(texts):
             done = [self.preprocess(t) for t in texts]
         words_per_type = [t.split() for t in done]
-        pieces = [_PIECE.findall(" ".join(w)) for w in words_per_type]
+        pieces = [_PIECE.findall(t) for t in done]  # \w runs never span whitespace
+        per_type = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        flat = list(chain.from_iterable(pieces))
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), per_type)
+        long_enough = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat)) >= 2
         for name, table in self.tables.items():
-            min_len = 2 if name == "word" else 1  # word features: scikit-learn's r"\b\w\w+\b"
-            wid = table.word_id
-            ids = [[wid.get(p, -1) for p in ps if len(p) >= min_len] for ps in pieces]
-            lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            # word features: scikit-learn's r"\b\w\w+\b", i.e. pieces of two or more characters
+            keep = long_enough if name == "word" else np.ones(len(flat), dtype=bool)
+            ids = np.fromiter(map(table.word_id.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+            lengths = np.bincount(owner[keep], minlength=len(texts))
             self.piece_ptr[name].extend(self.piece_ptr[name].view[-1] + np.cumsum(lengths))
-            self.piece_ids[name].extend(np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lengths.sum())))
+            self.piece_ids[name].extend(ids[keep])
         if self.char is not None:
             flat = [w for ws in words_per_type for w in ws]
             word_type = np.repeat(np.arange(len(texts), dtype=np.int64), [len(ws) for ws in words_per_type])
