@@ -314,7 +314,8 @@ class TokenPatterns:
                     starts.append(es[back] - d)
                     pats.append(ep[back])
                 n_pat = len(self.names)
-                cells = np.unique(np.concatenate(starts) * n_pat + np.concatenate(pats))
+                cells = np.sort(np.concatenate(starts) * n_pat + np.concatenate(pats))
+                cells = cells[np.r_[True, cells[1:] != cells[:-1]]]  # np.unique, minus its hashing
                 start = np.concatenate([start[~early], cells // n_pat])
                 pat = np.concatenate([pat[~early], cells % n_pat])
         pos = start.copy()

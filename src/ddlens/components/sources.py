@@ -214,6 +214,12 @@ def _load_patterns(path: str) -> AttributionPatterns:
 
 # -- per-document helpers ------------------------------------------------------------------
 
+# One pattern's cues in one doc: (pattern, its left parts as two lists (ends, starts) — None
+# for a pattern without a left part —, {right start: the longest right end}). Lists of ints,
+# not (end, start) tuples: a dense post has ~100k cues, and as many live tuples make each of
+# Python's full garbage collections slower.
+_Cues = tuple[Pattern, tuple[list[int], list[int]] | None, dict[int, int]]
+
 
 @dataclass
 class _NameHit:
@@ -857,15 +863,14 @@ class SourceFinder:
         n = name[4:] if name[:4] in ("the ", "The ") else name
         return n in self.patterns.places
 
-    def _cues(self, states: Sequence[_DocState]) -> list[list[tuple[Pattern, list[tuple[int, int]] | None, dict[int, int]]]]:
+    def _cues(self, states: Sequence[_DocState]) -> list[list[_Cues]]:
         """The cues worth reading in each doc of a batch: per doc, for each pattern (in
-        order) that may match there, (pattern, left cues as (end, start) in the docs' own
-        token indices or None for a pattern without a left part, {right start: right end}).
+        order) that may match there, its :data:`_Cues` in the doc's own token indices.
 
         The matcher and the numpy filters below run once over the whole batch (docs laid
         end to end, see :meth:`TokenPatterns.spans_batch`): per doc they cost more in
         numpy calls than in work."""
-        out: list[list[tuple[Pattern, list[tuple[int, int]] | None, dict[int, int]]]] = [[] for _ in states]
+        out: list[list[_Cues]] = [[] for _ in states]
         offsets, spans = self.matcher.spans_batch([st.arr for st in states])  # the matcher's columns come first
         if not spans:
             return out
@@ -936,17 +941,15 @@ class SourceFinder:
                 a, b = l_cut[i], l_cut[i + 1]
                 if a < b:
                     ra, rb = r_cut[i], r_cut[i + 1]
-                    out[i].append((p, list(zip(le_l[a:b], ls_l[a:b])), dict(zip(rs_l[ra:rb], re_l[ra:rb]))))
+                    out[i].append((p, (le_l[a:b], ls_l[a:b]), dict(zip(rs_l[ra:rb], re_l[ra:rb]))))
         return out
 
-    def candidates(
-        self, st: _DocState, cues: Sequence[tuple[Pattern, list[tuple[int, int]] | None, dict[int, int]]]
-    ) -> list[_Candidate]:
+    def candidates(self, st: _DocState, cues: Sequence[_Cues]) -> list[_Candidate]:
         """Every pattern's candidates in one doc, from its :meth:`_cues`."""
         out: list[_Candidate] = []
         for p, lefts, rights in cues:
             if lefts is not None:
-                for e, s in lefts:
+                for e, s in zip(*lefts):
                     c = self._fill_right(st, p, s, e, rights)
                     if c is not None:
                         out.append(c)
@@ -1275,7 +1278,7 @@ class SourceFinder:
         for st, cues in zip(states, self._cues(states)):
             self._set_sources(st, cues)
 
-    def _set_sources(self, st: _DocState, cues: Sequence[tuple[Pattern, list[tuple[int, int]] | None, dict[int, int]]]) -> None:
+    def _set_sources(self, st: _DocState, cues: Sequence[_Cues]) -> None:
         doc = st.doc
         n_tokens = len(st.arr)  # len(doc), without a call into spaCy in the loops below
         cands = self.resolve(self.candidates(st, cues), st.sentence_index) if n_tokens else []
