@@ -138,10 +138,9 @@ class PhraseExtractor:
     """Turns Docs into phrase keys and counts.
 
     Word classes (lowercase hash, kind, singular, weak) are computed once per spelling (ORTH
-    hash) and kept in a direct-address table indexed by the low bits of that hash, so a
+    hash) and kept in an open-addressing hash table (NumPy arrays, linear probing), so a
     Doc's words are looked up with a few vectorised operations (and its ORTH array, which
-    names need, comes for free); spellings whose slot is taken by another live in a small
-    dict. :meth:`extract_batch` works on many Docs at once: their token arrays are joined
+    names need, comes for free). :meth:`extract_batch` works on many Docs at once: their token arrays are joined
     with one boundary token between Docs (no phrase crosses a boundary), so the NumPy work
     is done once per batch instead of once per Doc.
     """
@@ -154,7 +153,6 @@ class PhraseExtractor:
         self._new_table(table_bits)
         # Plain ints in dicts, not a tuple per word: every live tuple is work for the
         # garbage collector, and a cold pass learns tens of thousands of words.
-        self._overflow: dict[int, int] = {}  # ORTH hash -> lowercase hash, for spellings whose slot is taken
         self._kw: dict[int, int] = {}  # lowercase hash -> kind | weak << 3
         self._fold: dict[int, int] = {}  # lowercase hash -> folded hash
 
@@ -203,81 +201,81 @@ class PhraseExtractor:
             kw = self._kw[low]
         return kw & 7, self._fold[low], bool(kw >> 3)
 
-    def _rows(self, orths: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(low, kind, fold, weak) arrays of spellings missing from the table; the new ones
-        are added to it."""
-        vocab, overflow = self.vocab, self._overflow
-        lows: list[int] = []
-        new: list[int] = []
-        for h in orths:
-            low = overflow.get(h)
-            if low is None:
-                low = vocab[h].lower  # a token's LOWER is its lexeme's
-                new.append(len(lows))
-            lows.append(low)
+    def _find(self, orth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each hash's slot in the table and whether it is there (if not, the slot is the
+        empty one that ends its probe). Linear probing, one vectorised round per probe
+        step over the hashes still looking: the first round settles nearly all."""
+        size_m1 = len(self._t_key) - 1
+        slot = (orth & self._mask).astype(np.intp)
+        key = self._t_key[slot]
+        found = key == orth
+        todo = np.flatnonzero(~found & (key != 0))
+        while len(todo):
+            s = (slot[todo] + 1) & size_m1
+            slot[todo] = s
+            key = self._t_key[s]
+            hit = key == orth[todo]
+            found[todo[hit]] = True
+            todo = todo[~hit & (key != 0)]
+        return slot, found
+
+    def _add(self, orths: np.ndarray) -> None:
+        """Learn spellings missing from the table (unique ORTH hashes) and put them in it."""
+        vocab = self.vocab
+        lows = [vocab[h].lower for h in orths.tolist()]  # a token's LOWER is its lexeme's
         self._learn(lows)
         n = len(lows)
         kw = np.fromiter(map(self._kw.__getitem__, lows), dtype=np.int64, count=n)
         fold = np.fromiter(map(self._fold.__getitem__, lows), dtype=np.uint64, count=n)
-        low = np.asarray(lows, dtype=np.uint64)
-        kind = (kw & 7).astype(np.int8)
-        weak = (kw >> 3).astype(bool)
-        if new:
-            at = np.asarray(new, dtype=np.int64)
-            self._store(np.asarray(orths, dtype=np.uint64)[at], low[at], kind[at], fold[at], weak[at])
-        return low, kind, fold, weak
+        self._insert(orths, np.asarray(lows, dtype=np.uint64), (kw & 7).astype(np.int8), fold, (kw >> 3).astype(bool))
 
-    def _store(self, keys: np.ndarray, low: np.ndarray, kind: np.ndarray, fold: np.ndarray, weak: np.ndarray) -> None:
-        """Put new spellings in the table: the first for each free slot gets it, the rest
-        go to the overflow dict."""
-        slot = keys & self._mask
-        free = np.flatnonzero(self._t_key[slot] == 0)
-        free = free[np.unique(slot[free], return_index=True)[1]]
-        s = slot[free]
-        self._t_key[s] = keys[free]
-        self._t_low[s] = low[free]
-        self._t_kind[s] = kind[free]
-        self._t_fold[s] = fold[free]
-        self._t_weak[s] = weak[free]
-        self._filled += len(free)
-        if len(free) < len(keys):
-            rest = np.ones(len(keys), dtype=bool)
-            rest[free] = False
-            self._overflow.update(zip(keys[rest].tolist(), low[rest].tolist()))
-        if self._filled * 4 > len(self._t_key):  # keep the table sparse: rebuild twice as large
+    def _insert(self, keys: np.ndarray, low: np.ndarray, kind: np.ndarray, fold: np.ndarray, weak: np.ndarray) -> None:
+        """Put new spellings (unique, absent) in the table, each in the first free slot of its
+        probe sequence; several wanting one free slot: the first gets it, the rest probe on."""
+        if (self._filled + len(keys)) * 4 > len(self._t_key):  # keep the table sparse: grow it first
             nz = np.flatnonzero(self._t_key)
-            keys = np.concatenate((self._t_key[nz], np.fromiter(self._overflow, dtype=np.uint64, count=len(self._overflow))))
-            low = np.concatenate((self._t_low[nz], np.fromiter(self._overflow.values(), dtype=np.uint64, count=len(self._overflow))))
-            kw = np.fromiter(map(self._kw.__getitem__, low[len(nz) :].tolist()), dtype=np.int64, count=len(self._overflow))
-            fold_o = np.asarray([self._fold[x] for x in low[len(nz) :].tolist()], dtype=np.uint64)
-            kind = np.concatenate((self._t_kind[nz], (kw & 7).astype(np.int8)))
-            fold = np.concatenate((self._t_fold[nz], fold_o))
-            weak = np.concatenate((self._t_weak[nz], (kw >> 3).astype(bool)))
-            self._bits += 1
+            keys = np.concatenate((self._t_key[nz], keys))
+            low = np.concatenate((self._t_low[nz], low))
+            kind = np.concatenate((self._t_kind[nz], kind))
+            fold = np.concatenate((self._t_fold[nz], fold))
+            weak = np.concatenate((self._t_weak[nz], weak))
+            while len(keys) * 4 > (1 << self._bits):
+                self._bits += 1
             self._new_table(self._bits)
-            self._overflow = {}
-            self._store(keys, low, kind, fold, weak)
+        size_m1 = len(self._t_key) - 1
+        slot = (keys & self._mask).astype(np.intp)
+        todo = np.arange(len(keys))
+        while len(todo):
+            s = slot[todo]
+            free = np.flatnonzero(self._t_key[s] == 0)
+            won = free[np.unique(s[free], return_index=True)[1]]  # positions in todo
+            w, ws = todo[won], s[won]
+            self._t_key[ws] = keys[w]
+            self._t_low[ws] = low[w]
+            self._t_kind[ws] = kind[w]
+            self._t_fold[ws] = fold[w]
+            self._t_weak[ws] = weak[w]
+            self._filled += len(w)
+            rest = np.ones(len(todo), dtype=bool)
+            rest[won] = False
+            todo = todo[rest]
+            slot[todo] = (slot[todo] + 1) & size_m1
 
     def _lookup(self, orth: np.ndarray, skip: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Lowercase hash, kind, folded hash and weak flag of each ORTH hash (positions in
         ``skip`` are not words: left unresolved)."""
-        slot = orth & self._mask
-        hit = self._t_key[slot] == orth
-        low = self._t_low[slot]
-        kind = self._t_kind[slot]
-        fold = self._t_fold[slot]
-        weak = self._t_weak[slot]
+        slot, found = self._find(orth)
         if skip is not None:
-            hit[skip] = True
-        if not hit.all():
-            miss = np.flatnonzero(~hit)
-            uniq, inv = np.unique(orth[miss], return_inverse=True)
-            r_low, r_kind, r_fold, r_weak = self._rows(uniq.tolist())
-            low[miss] = r_low[inv]
-            kind[miss] = r_kind[inv]
-            fold[miss] = r_fold[inv]
-            weak[miss] = r_weak[inv]
-        return low, kind, fold, weak
+            found[skip] = True
+        if not found.all():
+            miss = np.flatnonzero(~found)
+            bits = self._bits
+            self._add(np.unique(orth[miss]))
+            if self._bits != bits:  # the table grew: every slot moved
+                slot = self._find(orth)[0]
+            else:
+                slot[miss] = self._find(orth[miss])[0]
+        return self._t_low[slot], self._t_kind[slot], self._t_fold[slot], self._t_weak[slot]
 
     def word_info(self, doc: Doc) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Lowercase hash, kind, folded hash and weak flag of every token."""
@@ -469,7 +467,9 @@ class PhraseExtractor:
 
     def _names(self, doc: Doc, tok_low: np.ndarray, tok_orth: np.ndarray, spans: list[list[tuple[int, int]]]) -> list[str]:
         """The surface of each phrase, given as its words' token spans (see :meth:`surfaces`)."""
-        written = {i: doc[i].text for units in spans for a, b in units for i in range(a, b)}
+        toks = [i for units in spans for a, b in units for i in range(a, b)]
+        strings = self.vocab.strings  # a token's text is its ORTH string
+        written = dict(zip(toks, map(strings.__getitem__, tok_orth[toks].tolist())))
         # only Titlecase words need a decision: lowercase ones and acronyms ("GSA", "GitHub")
         # stay as written; a Titlecase word is a name if the post never writes it in lowercase
         # and capitalises it at least once inside a sentence (not only at starts, in headings)
@@ -504,20 +504,21 @@ class PhraseExtractor:
         u = int(p.occ_unit[occ])
         L = int(p.occ_nwords[occ])
         if L == 1:
-            return set()
+            return set()  # a fresh set: callers may add to it
         return _subkeys(
             p.units_low[u : u + L].tolist(), p.units_fold[u : u + L].tolist(), (p.units_kind[u : u + L] == CONTENT).tolist(), L
         )
 
 
 _M64, _P1i, _P2i, _T2i = 0xFFFFFFFFFFFFFFFF, int(_P1), int(_P2), int(_T2)
+_NO_PARTS: frozenset[int] = frozenset()
 
 
-def _subkeys(low: list[int], fold: list[int], content: list[bool], L: int, at: int = 0) -> set[int]:
+def _subkeys(low: list[int], fold: list[int], content: list[bool], L: int, at: int = 0) -> set[int] | frozenset[int]:
     """Keys of the shorter phrases inside a phrase of ``L`` words: its words' lowercase and
     folded hashes and whether each is a CONTENT word are ``low[at:at + L]`` and so on."""
     if L == 1:
-        return set()
+        return _NO_PARTS
     out = {fold[i] for i in range(at, at + L) if content[i]}
     if L == 3:
         for i in (at, at + 1):
@@ -869,13 +870,17 @@ class ThemeFinder:
                     j = pos.get(s_)
                     if j is not None and counts[i] * 2 >= counts[j]:
                         absorbed.add(s_)
+            # no phrase beside one of its parts or wholes: "key in subs[c] or cand_keys[c] in
+            # subs[i] for some chosen c", as two set tests
             chosen: list[int] = []  # indices into cand_keys
+            parts: set[int] = set()  # the sub-phrases of the chosen
+            wholes: set[int] = set()  # the chosen keys
             for i, key in enumerate(cand_keys):
-                if key in absorbed:
-                    continue
-                if any(key in subs[c] or cand_keys[c] in subs[i] for c in chosen):
+                if key in absorbed or key in parts or not wholes.isdisjoint(subs[i]):
                     continue
                 chosen.append(i)
+                parts |= subs[i]
+                wholes.add(key)
                 if len(chosen) >= k:
                     break
             if not chosen:
