@@ -201,7 +201,8 @@ def _plain_paragraph(state: StateBlock, startLine: int, endLine: int, silent: bo
 # the pending text, as it would if the text rule had taken it.
 _INLINE_TERMINATORS = re.compile(r"[\n\\`~*_\[\]!<&]")
 # Inline content without any of these, line ends aside, is plain text (see _plain_pieces).
-_INLINE_SPECIAL = re.compile(r"[\\`~*_\[!<&]")
+# ('!' starts an image only before '[', found anyway; '&' an entity only as '&#' or '&name;'.)
+_INLINE_SPECIAL = re.compile(r"[\\`~*_\[<]|&(?:#|[A-Za-z][A-Za-z0-9]*;)")
 _PLAIN = "ddlens_plain"  # meta key of an inline token whose content was left to _plain_pieces
 
 
@@ -593,6 +594,13 @@ class _Renderer:
             content = tok.content
             if "\n" not in content:
                 return self.text(content, start, end, True) if content else start
+            if " \n" not in content and "\n " not in content and "\n\t" not in content:
+                # no space dropped around a line end: the pieces join up to the content. When
+                # it stands in the source where its first line is first found, so does each
+                # piece in turn, right after the one before: one run of text maps the same.
+                first = self.src.find(content[: content.index("\n")], start, end)
+                if first >= 0 and self.src.startswith(content, first):
+                    return self.text(content, start, end, True)
             cursor = start
             for kind, piece in _plain_pieces(content):
                 cursor = self.text(piece, cursor, end, True) if kind == "text" else self.line_break(cursor, end)
