@@ -603,3 +603,26 @@ def test_link_destination_scan_matches_markdown_it(s: str, pos: int, maximum: in
     assert got.ok == want.ok
     if want.ok:
         assert (got.pos, got.str) == (want.pos, want.str)
+
+
+@FAST
+@given(
+    st.lists(st.one_of(LIQUID, UNCLOSED_LIQUID, PHRASE, st.sampled_from([" ", "\n", "x"])), max_size=12).map("".join),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(-2, 2), st.integers(0, 12)), max_size=8),
+)
+def test_text_builder_looks_for_placeholders_where_liquid_was_blanked(
+    body: str, cuts: list[tuple[int, int, int]]
+) -> None:
+    # add_clean skips its search for placeholders in source text that meets none of the
+    # blanked spans: the same text and map as searching everywhere
+    blanked, _, spans = article_mod._blank_liquid(body)
+    edges = [0, len(blanked)] + [edge for span in spans for edge in span]
+    told = article_mod._TextBuilder(spans)
+    everywhere = article_mod._TextBuilder([(0, len(blanked))])
+    for edge, delta, length in cuts:  # pieces starting and ending near the spans' edges
+        start = min(max(0, edges[edge % len(edges)] + delta), len(blanked))
+        piece = blanked[start : start + length]
+        told.add_clean(piece, start)
+        everywhere.add_clean(piece, start)
+    assert (told.parts, told.seg_text, told.seg_src, told.seg_exact) == (
+        everywhere.parts, everywhere.seg_text, everywhere.seg_src, everywhere.seg_exact)  # fmt: skip

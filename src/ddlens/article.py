@@ -202,13 +202,23 @@ def _plain_paragraph(state: StateBlock, startLine: int, endLine: int, silent: bo
 _INLINE_TERMINATORS = re.compile(r"[\n\\`~*_\[\]!<&]")
 # Inline content without any of these, line ends aside, is plain text (see _plain_pieces).
 # ('!' starts an image only before '[', found anyway; '&' an entity only as '&#' or '&name;'.)
-_INLINE_SPECIAL = re.compile(r"[\\`~*_\[<]|&(?:#|[A-Za-z][A-Za-z0-9]*;)")
+_INLINE_SPECIAL_CHARS = "\\`~*_[<"
+_ENTITY_START = re.compile(r"&(?:#|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def _is_plain_inline(content: str) -> bool:
+    """No _INLINE_SPECIAL_CHARS and no entity in ``content`` (``in`` scans several times
+    faster than one regex with a character class)."""
+    for c in _INLINE_SPECIAL_CHARS:
+        if c in content:
+            return False
+    return "&" not in content or not _ENTITY_START.search(content)
 _PLAIN = "ddlens_plain"  # meta key of an inline token whose content was left to _plain_pieces
 
 
 def _plain_pieces(content: str) -> list[tuple[str, str]]:
-    """The inline tokens markdown-it makes of ``content`` when _INLINE_SPECIAL finds nothing
-    in it, as (type, text) pairs: its lines as "text", each line end a "softbreak", or a
+    """The inline tokens markdown-it makes of ``content`` when it is plain (_is_plain_inline),
+    as (type, text) pairs: its lines as "text", each line end a "softbreak", or a
     "hardbreak" after two or more spaces (trailing spaces dropped: one for a softbreak, all
     for a hardbreak, as the newline rule does); the spaces and tabs that start a
     continuation line are skipped, and an empty line gives no text."""
@@ -236,18 +246,18 @@ def _plain_pieces(content: str) -> list[tuple[str, str]]:
 
 
 def _core_inline(state: StateCore) -> None:
-    """markdown-it's core 'inline' rule, but plain content (nothing _INLINE_SPECIAL finds) is
-    not tokenized: the token is marked meta[_PLAIN] and keeps no children; the renderer reads
+    """markdown-it's core 'inline' rule, but plain content (_is_plain_inline) is not
+    tokenized: the token is marked meta[_PLAIN] and keeps no children; the renderer reads
     its pieces (_plain_pieces), sparing a Token per line and the inline rule machinery."""
     md = state.md
     for token in state.tokens:
         if token.type == "inline":
             if token.children is None:
                 token.children = []
-            if _INLINE_SPECIAL.search(token.content):
-                md.inline.parse(token.content, md, state.env, token.children)
-            else:
+            if _is_plain_inline(token.content):
                 token.meta[_PLAIN] = True
+            else:
+                md.inline.parse(token.content, md, state.env, token.children)
 
 
 class _Dest:
@@ -326,12 +336,14 @@ def _blank_tag(tag: str, marker: str) -> str:
     return marker + _NOT_NEWLINE.sub(_LIQUID_FILL, tag[1:])  # a tag never starts with a newline
 
 
-def _blank_liquid(body: str) -> tuple[str, list[str]]:
+def _blank_liquid(body: str) -> tuple[str, list[str], list[tuple[int, int]]]:
     """Replace ``{% … %}`` and ``{{ … }}`` by same-length placeholders (newlines kept).
+    Returns the blanked body, the tags, and the (start, end) of each placeholder.
     Linear in the body: the next opener of each kind is remembered, not searched again."""
     if "{%" not in body and "{{" not in body:
-        return body, []
+        return body, [], []
     tags: list[str] = []
+    spans: list[tuple[int, int]] = []
     out: list[str] = []
     pos = 0
     nxt = {"{%": body.find("{%"), "{{": body.find("{{")}
@@ -339,6 +351,7 @@ def _blank_liquid(body: str) -> tuple[str, list[str]]:
     def blank(start: int, end: int) -> None:
         marker = chr(_LIQUID_FIRST + len(tags))
         tags.append(body[start:end])
+        spans.append((start, end))
         out.append(body[pos:start])
         out.append(_blank_tag(tags[-1], marker))
 
@@ -372,21 +385,22 @@ def _blank_liquid(body: str) -> tuple[str, list[str]]:
         blank(start, end)
         pos = end
     out.append(body[pos:])
-    return "".join(out), tags
+    return "".join(out), tags, spans
 
 
 class _TextBuilder:
     """Accumulates plain text and a segment map (text offset -> source offset)."""
 
-    def __init__(self, placeholders: bool = True) -> None:
+    def __init__(self, placeholders: list[tuple[int, int]] | None = None) -> None:
         self.parts: list[str] = []
         self.length = 0
         self.seg_text: list[int] = []
         self.seg_src: list[int] = []
         self.seg_exact: list[bool] = []
-        # False: the source holds no Liquid placeholders (no Liquid tag was blanked, and the
-        # post's own characters of that kind were replaced), so add_clean need not look
-        self.placeholders = placeholders
+        # where the source holds Liquid placeholders (in order; the post's own characters of
+        # that kind were replaced), so add_clean need look for them only in text that meets one
+        self.ph_starts = [start for start, _ in placeholders or ()]
+        self.ph_ends = [end for _, end in placeholders or ()]
 
     def add(self, s: str, src: int, exact: bool = True) -> None:
         if not s:
@@ -398,8 +412,10 @@ class _TextBuilder:
         self.length += len(s)
 
     def add_clean(self, s: str, src: int) -> None:
-        """Add source text, dropping Liquid placeholders but keeping exact offsets."""
-        if not self.placeholders or not _PLACEHOLDER_CHARS.search(s):
+        """Add source text ``s``, standing at offset ``src`` of the source (as every caller's
+        text does: found there), dropping Liquid placeholders but keeping exact offsets."""
+        i = bisect.bisect_left(self.ph_starts, src + len(s))  # placeholders starting before its end
+        if not i or self.ph_ends[i - 1] <= src or not _PLACEHOLDER_CHARS.search(s):
             self.add(s, src)
             return
         pos = 0
@@ -499,14 +515,16 @@ class _HTMLText(HTMLParser):
 class _Renderer:
     """Walks markdown-it tokens and fills text, map, links, images and headings."""
 
-    def __init__(self, src: str, body_offset: int, liquid: list[str], excerpt_separator: str) -> None:
+    def __init__(
+        self, src: str, body_offset: int, liquid: list[str], liquid_spans: list[tuple[int, int]], excerpt_separator: str
+    ) -> None:
         self.src = src  # the whole file text (BOM removed, Liquid blanked)
         self.body_offset = body_offset
         self.liquid = liquid
         self.excerpt_separator = excerpt_separator
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", src)]
         self.body_first_line = bisect.bisect_right(self.line_starts, body_offset) - 1  # 0-based
-        self.out = _TextBuilder(placeholders=bool(liquid))
+        self.out = _TextBuilder([(start + body_offset, end + body_offset) for start, end in liquid_spans])
         self.links: list[Link] = []
         self.images: list[Image] = []
         self.headings: list[Heading] = []
@@ -1084,9 +1102,9 @@ class Article:
             # markdown-it reads NUL as U+FFFD: do the same so text is found in place; and
             # private-use characters we use as Liquid placeholders must not come from the post.
             body = _UNSAFE.sub("\ufffd", body)
-        blanked, liquid = _blank_liquid(body)
+        blanked, liquid, liquid_spans = _blank_liquid(body)
         full = src[: split.body_offset] + blanked
-        r = _Renderer(full, split.body_offset, liquid, sep)
+        r = _Renderer(full, split.body_offset, liquid, liquid_spans, sep)
         try:
             env: dict[str, Any] = {}
             tokens = _MD.parse(blanked, env)
