@@ -7,6 +7,10 @@ used, not wall time. Reports best and median per round.
 
     .venv/bin/python benchmarks/bench_article.py ../shared/corpora/18f-blog
     .venv/bin/python benchmarks/bench_article.py ../shared/corpora/18f-blog --against c0d9b5e --rounds 11
+    .venv/bin/python benchmarks/bench_article.py ../shared/corpora/18f-blog --profile 30
+
+``--profile N``: one pass under cProfile instead, printing the N functions with the most
+time of their own (the profiler inflates many small calls: read it for where, not how much).
 """
 
 from __future__ import annotations
@@ -43,17 +47,38 @@ def load_revision(rev: str, tmp: Path) -> ModuleType:
     return mods["article"]
 
 
+def profile(mod: ModuleType, data: list[tuple[str, bytes]], top: int) -> int:
+    import cProfile
+    import pstats
+
+    def one_pass() -> None:
+        for name, raw in data:
+            try:
+                mod.Article.from_bytes(raw, name)
+            except mod.ArticleError:
+                pass
+
+    one_pass()  # warm up: imports, compiled regexes
+    prof = cProfile.Profile()
+    prof.runcall(one_pass)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--against", help="a git revision whose Article to time beside the working tree's")
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--profile", type=int, metavar="N", help="profile one pass; print the top N functions")
     args = ap.parse_args()
 
     import ddlens.article as now
 
     paths = sorted(p for p in args.folder.rglob("*") if p.suffix in (".md", ".markdown") and p.is_file())
     data = [(str(p), p.read_bytes()) for p in paths]
+    if args.profile:
+        return profile(now, data, args.profile)
     with tempfile.TemporaryDirectory() as tmp:
         versions = {"now": now}
         if args.against:
