@@ -32,6 +32,7 @@ from markdown_it.rules_block import heading as _heading_rule
 from markdown_it.rules_block import list_block as _list_rule
 from markdown_it.rules_block import paragraph as _paragraph_rule
 from markdown_it.rules_block.state_block import StateBlock
+from markdown_it.rules_core import normalize as _stock_normalize
 from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 
@@ -245,6 +246,14 @@ def _plain_pieces(content: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def _core_normalize(state: StateCore) -> None:
+    """markdown-it's core 'normalize' rule (line ends to '\\n', NUL to U+FFFD), without its two
+    regex passes over the whole text when there is neither: every '\\n' was replaced by
+    itself (Article hands over text without either)."""
+    if "\r" in state.src or "\0" in state.src:
+        _stock_normalize(state)
+
+
 def _core_inline(state: StateCore) -> None:
     """markdown-it's core 'inline' rule, but plain content (_is_plain_inline) is not
     tokenized: the token is marked meta[_PLAIN] and keeps no children; the renderer reads
@@ -318,6 +327,7 @@ def _md(shortcuts: bool = True) -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     if shortcuts:
         md.block.ruler.before("table", "ddlens_plain_paragraph", _plain_paragraph)
+        md.core.ruler.at("normalize", _core_normalize)
         md.core.ruler.at("inline", _core_inline)
         md.inline.terminator_re = _INLINE_TERMINATORS
         md.helpers = SimpleNamespace(  # type: ignore[assignment]
