@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import ddlens
@@ -288,6 +290,72 @@ def test_deterministic(fw_lens):
     b = fw_lens.analyze(post(body)).to_dict()["frameworks"]
     assert a == b
     assert [f["name"] for f in a] == ["Scrum", "Kanban", "Lean Research Framework"]
+
+
+# -- fast paths against the plain ones ------------------------------------------------------------
+
+# case variants of case-sensitive aliases and of their heads, between ordinary words
+CASE_WORDS = ["ToC", "TOC", "toc", "Toc", "Agile", "agile", "AGILE", "aGile", "XP", "xp", "Xp", "LeSS", "less", "LESS",
+              "TDD", "tdd", "Digital", "digital", "Principles", "principles", "framework", "Framework", "model", "approach",
+              "Scrum", "scrum", "the", "of", ".", ",", "(", ")", "Windows", "'s", "Theory", "theory", "Change", "change"]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(CASE_WORDS), max_size=30))
+def test_one_lower_matcher_finds_what_an_orth_matcher_finds(fw_lens, words):
+    """Case-sensitive aliases are found by the LOWER matcher and kept when their tokens'
+    ORTH is one of the alias's spellings: exactly the matches of a PhraseMatcher on ORTH."""
+    from spacy.matcher import PhraseMatcher
+
+    from ddlens.components.frameworks import _variants
+
+    nlp = fw_lens.nlp
+    fw = nlp.get_pipe("ddlens_frameworks")
+    orth = PhraseMatcher(nlp.vocab, attr="ORTH")
+    for e in fw.entries:
+        for i, a in enumerate(e.aliases):
+            if a.sensitive:
+                orth.add(f"ddlens_fw:{e.id}:{i}", list(nlp.tokenizer.pipe(_variants(a.text, True))))
+    doc = nlp.make_doc(" ".join(words))
+    want = sorted(orth(doc))
+    got = sorted(
+        (key, s, e)
+        for key, s, e in fw.lower(doc)
+        if key in fw.cased and tuple(doc[i].orth for i in range(s, e)) in fw.cased[key]
+    )
+    assert got == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["framework", "model", "project", "management", "'s", "method", "of", "change", "x"]), max_size=5))
+def test_head_set_is_the_head_list(fw_lens, words):
+    fw = fw_lens.nlp.get_pipe("ddlens_frameworks")
+    doc = fw_lens.nlp.make_doc(" ".join(["Agile", *words]))
+    heads = fw.rules["noun_heads"]
+    assert fw._heads_follow(doc, 1, fw.rules["noun_head_set"]) == fw._heads_follow(doc, 1, heads)
+
+
+def test_evidence_slices_the_text_like_span_text(fw_lens):
+    """Evidence sentences are cut from the text by character offsets: the same strings as
+    Span.text (and, without sentences, as the line around the mention in Doc.text)."""
+    from ddlens.textutil import clean_sentence
+
+    fw = fw_lens.nlp.get_pipe("ddlens_frameworks")
+    body = "Scrum here.  Kanban  there,\n\nand *Scrum* again (with Kanban).\nLast Scrum"
+    for doc in (fw_lens.nlp(fw_lens.make_doc(fw_lens.article(post(body)))), fw_lens.nlp(body), fw_lens.nlp.make_doc(body)):
+        spans = [(t.i, t.i + 1) for t in doc if t.text in ("Scrum", "Kanban")]
+        seen, want = set(), []
+        for s, _ in spans:
+            if doc.has_annotation("SENT_START"):
+                key, text = doc[s].sent.start, doc[s].sent.text
+            else:
+                lo = doc.text.rfind("\n", 0, doc[s].idx) + 1
+                hi = doc.text.find("\n", doc[s].idx)
+                key, text = lo, doc.text[lo : hi if hi >= 0 else len(doc.text)]
+            if key not in seen:
+                seen.add(key)
+                want.append(clean_sentence(text))
+        assert [e.text for e in fw._evidence(doc, spans)] == want[: fw.max_evidence]
 
 
 # -- the command --------------------------------------------------------------------------------

@@ -266,6 +266,7 @@ def _rules(path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("noun_heads",):
         out[key] = tuple(sorted({tuple(h.split()) for h in raw[key]}, key=lambda t: (-len(t), t)))
+    out["noun_head_set"] = frozenset(out["noun_heads"])
     for key in ("modified_nouns", "not_noun_before", "copulas", "function_after", "context_words", "candidate_heads",
                 "candidate_connectors", "candidate_skip"):
         out[key] = frozenset(raw[key])
@@ -315,6 +316,13 @@ def _is_cap(text: str) -> bool:
     return text[:1].isupper()
 
 
+def _doc_text(doc: Doc) -> str:
+    """The Doc's text: its Article's (the text it was made from) when it has one, as
+    ``Doc.text`` is rebuilt token by token."""
+    article = doc._.article
+    return article.text if article is not None else doc.text
+
+
 class FrameworkFinder:
     """Finds named frameworks (and candidates) in a Doc; sets ``doc._.frameworks`` and
     ``doc._.framework_spans``."""
@@ -352,9 +360,12 @@ class FrameworkFinder:
         return d
 
     def _build(self, nlp: Language) -> None:
+        # One PhraseMatcher on LOWER finds every alias, case-sensitive ones too: a match of a
+        # case-sensitive alias counts only if its tokens' ORTH is one of the alias's spellings,
+        # which is exactly what a second matcher on ORTH would find, for one pass over the Doc.
         vocab = nlp.vocab
         self.lower = PhraseMatcher(vocab, attr="LOWER")
-        self.orth = PhraseMatcher(vocab, attr="ORTH")
+        self.cased: dict[int, frozenset[tuple[int, ...]]] = {}  # key -> ORTH sequences it must match
         self.keys: dict[int, _Rule] = {}
         lower_pats: dict[str, list[str]] = {}
         orth_pats: dict[str, list[str]] = {}
@@ -372,14 +383,16 @@ class FrameworkFinder:
             key = "ddlens_fw_head"
             self.keys[vocab.strings.add(key)] = _Rule(None, None, "head")
             lower_pats[key] = sorted(self.rules["candidate_heads"])
-        for pats, matcher in ((lower_pats, self.lower), (orth_pats, self.orth)):
+        for pats, cased in ((lower_pats, False), (orth_pats, True)):
             keys = list(pats)
             texts = [t for k in keys for t in pats[k]]
             docs = list(nlp.tokenizer.pipe(texts))
             pos = 0
             for k in keys:
                 n = len(pats[k])
-                matcher.add(k, docs[pos : pos + n])
+                self.lower.add(k, docs[pos : pos + n])
+                if cased:
+                    self.cased[vocab.strings[k]] = frozenset(tuple(t.orth for t in d) for d in docs[pos : pos + n])
                 pos += n
 
     # -- context rules -------------------------------------------------------------------------
@@ -394,12 +407,15 @@ class FrameworkFinder:
         return prev.is_space or prev.text in {".", "!", "?", ":"} or "\n" in prev.whitespace_
 
     @staticmethod
-    def _heads_follow(doc: Doc, end: int, heads: Sequence[tuple[str, ...]]) -> bool:
+    def _heads_follow(doc: Doc, end: int, heads: Sequence[tuple[str, ...]] | frozenset[tuple[str, ...]]) -> bool:
+        """One of ``heads`` (word tuples; a list, or a set for many) follows ``end``."""
         if end >= len(doc):
             return False
         following = [t.lower_ for t in doc[end : min(len(doc), end + 4)]]
         if following and following[0] in ("'s", "’s"):
             following = following[1:]  # "Kirkpatrick's framework"
+        if isinstance(heads, frozenset):  # the same test: is some prefix of `following` a head?
+            return any(tuple(following[:n]) in heads for n in range(len(following) + 1))
         return any(tuple(following[: len(h)]) == h for h in heads)
 
     def _caps_follow(self, doc: Doc, end: int, n: int) -> bool:
@@ -444,12 +460,11 @@ class FrameworkFinder:
                 return False
             if prev in ("'s", "’s") and start >= 2 and doc[start - 2].text not in a.context:
                 return False
-            article = doc._.article
-            text = article.text if article is not None else doc.text  # Doc.text is rebuilt token by token
+            text = _doc_text(doc)
             return any(_has_word(text, w) for w in a.context)
         if a.use == "noun" and self._caps_follow(doc, end, 2):
             return False  # inside a longer name ("Agile Development Group")
-        heads = a.heads or R["noun_heads"]
+        heads = a.heads or R["noun_head_set"]
         if self._heads_follow(doc, end, heads):
             return True
         if a.use == "head":
@@ -558,18 +573,21 @@ class FrameworkFinder:
         items: list[tuple[int, int, int, Entry]] = []  # (start, end, depth, entry)
         blocks: list[tuple[int, int, str]] = []  # an entry's exclude phrases block that entry only
         heads: list[int] = []
-        for matcher in (self.lower, self.orth):
-            for key, start, end in matcher(doc):
-                rule = self.keys[key]
-                if rule.kind == "head":
-                    heads.append(start)
-                elif rule.kind == "exclude":
-                    assert rule.entry is not None
-                    blocks.append((start, end, rule.entry.id))
-                else:
-                    assert rule.entry is not None and rule.alias is not None
-                    if self._accept(doc, start, end, rule.alias):
-                        items.append((start, end, rule.depth, rule.entry))
+        cased = self.cased
+        for key, start, end in self.lower(doc):
+            spellings = cased.get(key)
+            if spellings is not None and tuple(doc[i].orth for i in range(start, end)) not in spellings:
+                continue  # a case-sensitive alias written in another case
+            rule = self.keys[key]
+            if rule.kind == "head":
+                heads.append(start)
+            elif rule.kind == "exclude":
+                assert rule.entry is not None
+                blocks.append((start, end, rule.entry.id))
+            else:
+                assert rule.entry is not None and rule.alias is not None
+                if self._accept(doc, start, end, rule.alias):
+                    items.append((start, end, rule.depth, rule.entry))
         if blocks:
             items = [
                 it for it in items if not any(b[2] == it[3].id and b[0] < it[1] and it[0] < b[1] for b in blocks)
@@ -615,18 +633,24 @@ class FrameworkFinder:
             out.append(m)
         return out
 
-    def _evidence(self, doc: Doc, spans: list[tuple[int, int]]) -> tuple[Evidence, ...]:
+    def _evidence(self, doc: Doc, spans: list[tuple[int, int]], full: str | None = None) -> tuple[Evidence, ...]:
+        """Up to ``max_evidence`` sentences (or lines) with a mention. ``full``: the Doc's
+        text, if at hand (``Doc.text`` and ``Span.text`` are rebuilt token by token; slicing
+        the text at the span's characters gives the same string)."""
         out: list[Evidence] = []
         seen: set[int] = set()
         has_sents = doc.has_annotation("SENT_START")
+        if full is None:
+            full = _doc_text(doc)
         for start, end in spans:
             if has_sents:
                 sent = doc[start].sent
-                key, text = sent.start, sent.text
+                key, text = sent.start, full[sent.start_char : sent.end_char]
             else:
-                lo = doc.text.rfind("\n", 0, doc[start].idx) + 1
-                hi = doc.text.find("\n", doc[start].idx)
-                key, text = lo, doc.text[lo : hi if hi >= 0 else len(doc.text)]
+                idx = doc[start].idx
+                lo = full.rfind("\n", 0, idx) + 1
+                hi = full.find("\n", idx)
+                key, text = lo, full[lo : hi if hi >= 0 else len(full)]
             if key in seen:
                 continue
             seen.add(key)
@@ -656,9 +680,10 @@ class FrameworkFinder:
         for m in mentions:
             groups.setdefault(m.entry.id, []).append((m.start, m.end))
         found: list[Framework] = []
+        full = _doc_text(doc) if groups or cands else ""
         for fid, spans in groups.items():
             e = self.by_id[fid]
-            evidence = self._evidence(doc, spans)
+            evidence = self._evidence(doc, spans, full)
             n_title = title_counts.get(fid, 0)
             if n_title and title_ev is not None:
                 evidence = ((title_ev,) + evidence)[: self.max_evidence]
@@ -675,7 +700,7 @@ class FrameworkFinder:
                 spans_out.append(Span(doc, start, end, label=f"candidate:{slugify(key)}"))
             for key, spans in cgroups.items():
                 found.append(
-                    Framework(name=_most_common(names[key]), category=CANDIDATE, mentions=len(spans), evidence=self._evidence(doc, spans))
+                    Framework(name=_most_common(names[key]), category=CANDIDATE, mentions=len(spans), evidence=self._evidence(doc, spans, full))
                 )
         found.sort(key=lambda f: (f.category == CANDIDATE, -f.mentions, f.name.lower(), f.name))
         spans_out.sort(key=lambda s: (s.start, s.end))
