@@ -214,6 +214,8 @@ def _is_plain_inline(content: str) -> bool:
         if c in content:
             return False
     return "&" not in content or not _ENTITY_START.search(content)
+
+
 _PLAIN = "ddlens_plain"  # meta key of an inline token whose content was left to _plain_pieces
 
 
