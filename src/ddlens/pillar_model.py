@@ -39,6 +39,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
@@ -449,18 +450,20 @@ class Featurizer:
         return out
 
     def transform(self, docs: Segments | Sequence[Sequence[str]]) -> sp.csr_matrix:
-        X, _, _ = self.transform_explained(docs)
+        X, _, _ = self.transform_explained(docs, shares=False)
+        assert X is not None
         return X
 
     def transform_explained(
-        self, docs: Segments | Sequence[Sequence[str]]
-    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        self, docs: Segments | Sequence[Sequence[str]], doc_matrix: bool = True, shares: bool = True
+    ) -> tuple[sp.csr_matrix | None, sp.csr_matrix | None, np.ndarray]:
         """The doc matrix ``X``, each segment's share of every doc feature value, and the
         post of each segment.
 
         ``shares[s, j]`` = (segment s's count of feature j) / (its doc's count) x (the
         doc's value of feature j), so the rows of a doc's segments sum to its row of ``X``
-        (same columns as ``X``).
+        (same columns as ``X``). What is not asked for (``doc_matrix``, ``shares``) is
+        not computed and comes back as None.
         """
         segments = as_segments(docs)
         owner = segments.owner
@@ -471,18 +474,22 @@ class Featurizer:
             C = seg[block]
             dc = sp.csr_matrix(A @ C)
             F = self._block_features(block, dc)
-            inv = dc.copy()
-            inv.data = 1.0 / inv.data
             parts.append(F)
-            counts.append(C)
-            ratios.append(sp.csr_matrix(F.multiply(inv)))
-        if not parts:
-            empty = sp.csr_matrix((segments.n_docs, 0))
-            return empty, sp.csr_matrix((segments.n_segments, 0)), owner
-        X = sp.csr_matrix(sp.hstack(parts, format="csr"))
-        C = sp.csr_matrix(sp.hstack(counts, format="csr"))
-        shares = scale_by_doc(C, owner, sp.hstack(ratios, format="csr")) if len(owner) else C
-        return X, shares, owner
+            if shares:
+                inv = dc.copy()
+                inv.data = 1.0 / inv.data
+                counts.append(C)
+                ratios.append(sp.csr_matrix(F.multiply(inv)))
+        X = S = None
+        if doc_matrix:
+            X = sp.csr_matrix(sp.hstack(parts, format="csr")) if parts else sp.csr_matrix((segments.n_docs, 0))
+        if shares:
+            if not parts:
+                S = sp.csr_matrix((segments.n_segments, 0))
+            else:
+                C = sp.csr_matrix(sp.hstack(counts, format="csr"))
+                S = scale_by_doc(C, owner, sp.hstack(ratios, format="csr")) if len(owner) else C
+        return X, S, owner
 
     # -- persistence ---------------------------------------------------------------------------
     def to_artifact(self) -> dict[str, Any]:
@@ -577,9 +584,12 @@ class PillarModel:
         docs = as_segments(docs)
         if not len(docs):
             return np.zeros((0, len(self.ids))), []
-        X, shares, owner = self.featurizer.transform_explained(docs)
-        proba = np.asarray(self.classifier.predict_proba(X), dtype=np.float64)
+        _, shares, owner = self.featurizer.transform_explained(docs, doc_matrix=False)
+        assert shares is not None
         contrib = np.asarray(shares @ self._W)
+        # the contributions add up to each doc's calibrated log-odds: no second product
+        logit = np.asarray(owner_matrix(owner, len(docs)) @ contrib) + self._b
+        proba = expit(logit)
         bounds = np.searchsorted(owner, np.arange(len(docs) + 1))
         return proba, [contrib[bounds[i] : bounds[i + 1]] for i in range(len(docs))]
 
