@@ -338,21 +338,19 @@ class PhraseExtractor:
                     base_low = heads[h][0]
                 heads[h] = ((base_low * PJ + nl) & M, (base_low * PJ + nf) & M, jj + 2)
                 cur = jj
-            hk = np.fromiter(heads, dtype=np.int64, count=len(heads))
-            hv = list(heads.values())
-            ulow, ufold, ukind, uweak = low.copy(), fold.copy(), kind.copy(), weak.copy()
-            ulow[hk] = np.asarray([v[0] for v in hv], dtype=np.uint64)
-            ufold[hk] = np.asarray([v[1] for v in hv], dtype=np.uint64)
-            ukind[hk] = CONTENT
-            uweak[hk] = False
-            end = np.arange(1, N + 1, dtype=np.int64)
-            end[hk] = [v[2] for v in hv]
             keep = np.ones(N, dtype=bool)
             keep[ja] = False
             keep[ja + 1] = False
-            idx = np.flatnonzero(keep)
-            ulow, ufold, ukind, uweak = ulow[idx], ufold[idx], ukind[idx], uweak[idx]
-            ustart, uend = idx, end[idx]
+            idx = np.flatnonzero(keep)  # token index of each unit
+            ulow, ufold, ukind, uweak = low[idx], fold[idx], kind[idx], weak[idx]
+            ustart, uend = idx, idx + 1
+            hu = np.searchsorted(idx, np.fromiter(heads, dtype=np.int64, count=len(heads)))  # heads are kept
+            hv = list(heads.values())
+            ulow[hu] = np.asarray([v[0] for v in hv], dtype=np.uint64)
+            ufold[hu] = np.asarray([v[1] for v in hv], dtype=np.uint64)
+            ukind[hu] = CONTENT
+            uweak[hu] = False
+            uend[hu] = [v[2] for v in hv]
             usep = np.searchsorted(idx, sep)  # boundary tokens are never joined
         else:
             ustart = np.arange(N, dtype=np.int64)
@@ -573,18 +571,19 @@ class PhraseBatch:
         total = len(occ_keys)
         self.occ_off = off = np.searchsorted(occ_d, np.arange(nd + 1))  # Doc d: occ_off[d]:occ_off[d+1]
         self.occ_base = usep[occ_d] + 1  # a Doc's first unit, per occurrence
-        # unique keys per Doc with np.unique's answers (first = earliest occurrence: a stable sort)
+        # unique keys per Doc with np.unique's answers: each Doc's keys sorted (quicksort:
+        # equal keys in any order), a key's first occurrence the smallest index in its run
         order = np.empty(total, dtype=np.intp)
         for a, b in zip(off[:-1].tolist(), off[1:].tolist()):
             if b > a:
-                order[a:b] = self.occ_keys[a:b].argsort(kind="stable") + a
+                order[a:b] = self.occ_keys[a:b].argsort() + a
         ks = self.occ_keys[order]
         new = np.empty(total, dtype=bool)
         new[:1] = True
         np.not_equal(ks[1:], ks[:-1], out=new[1:])
         new[off[:-1][off[:-1] < total]] = True  # a Doc's first key is new even if the last Doc ended with it
         starts = np.flatnonzero(new)
-        fo = order[starts]
+        fo = np.minimum.reduceat(order, starts) if total else order[:0]
         self.keys = ks[starts]
         self.first_occ = fo  # batch-wide occurrence index of each key's first occurrence
         self.counts = np.diff(np.append(starts, total))
