@@ -308,6 +308,45 @@ def test_a_batch_equals_each_post_alone(src_lens, bodies: list[str]) -> None:
     assert batch == alone
 
 
+# cues around names that start or end with a lower-case token (the, a link, a group, a
+# journal, a name head …) or are lower case only
+_CUE_TEMPLATES = [
+    "According to {}, prices fell.",
+    "A 2019 study by {} found that usage doubled.",
+    "A 2019 {} report found that usage doubled.",
+    "*The Data Diaries* by {} is a good read.",
+    "{} found in 2019 that agents mattered.",
+    "{}'s Digital Strategy 2020 sets goals.",
+    "“We count every shilling,” said {}.",
+    "{} says “not yet”.",
+    "As {} wrote, the pilot was small.",
+    "Data from {} show a rise.",
+    "As our country director, {}, put it, nobody reads manuals.",
+]
+_NAMES = [
+    "Jane Doe", "the World Bank", "[our researchers](https://example.org/r)", "[UNICEF](https://u.org/x)",
+    "[World Bank staff](https://example.org/s)", "journal Nature", "the journal *Evaluation Notes*",
+    "researchers at UC Berkeley", "the Open Data community", "the US government", "the data team", "our partners",
+    "bell hooks", "18F", "iHub", "GSMA and UNICEF",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cues=st.lists(st.tuples(st.sampled_from(_CUE_TEMPLATES), st.sampled_from(_NAMES)), min_size=1, max_size=4))
+def test_skipping_nameless_cues_changes_nothing(src_lens, cues: list[tuple[str, str]]) -> None:
+    """Cues whose name slot sits on a lower-case token are not read (no name starts or ends
+    there): reading every cue gives the same sources."""
+    finder = src_lens.nlp.get_pipe("ddlens_sources")
+    body = " ".join(template.format(name) for template, name in cues)
+    fast = sources(src_lens, body)
+    finder.skip_nameless_cues = False
+    try:
+        slow = sources(src_lens, body)
+    finally:
+        finder.skip_nameless_cues = True
+    assert fast == slow
+
+
 def test_merged_with_the_link_on_the_same_phrase(src_lens) -> None:
     got = sources(
         src_lens,

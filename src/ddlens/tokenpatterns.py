@@ -260,31 +260,42 @@ class TokenPatterns:
         sorted by start then end, without duplicates."""
         return self.spans_batch([self.arrays(doc)])[1]
 
-    def spans_batch(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """The matches in several documents at once, given each one's :meth:`arrays` (all
-        with the same number of columns: more may follow the matcher's, they are ignored).
-
-        The documents are laid end to end, each followed by one gap position that no step
-        passes, so no match crosses from one into the next and each numpy operation below
-        runs once per batch instead of once per document. Returns ``offsets`` (document
-        ``i``'s token ``t`` is position ``offsets[i] + t``; ``offsets[-1]`` is the length of
-        the whole) and, per pattern with matches, (starts, ends) in those positions, sorted
-        by start then end, without duplicates.
-
-        All patterns advance together, one step at a time: a state is (pattern, start,
-        position), and the states only ever start a few tokens (the optional steps before
-        it) ahead of a token that passes the pattern's first required step."""
+    @staticmethod
+    def lay_out(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Several documents' token arrays (all with the same columns) laid end to end, each
+        followed by one gap row of zeros: (table, offsets), where document ``i``'s token
+        ``t`` is row ``offsets[i] + t`` and ``offsets[-1]`` is the number of rows."""
         lens = np.array([len(a) for a in arrays], dtype=np.int64)
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lens + 1, out=offsets[1:])
+        width = max((a.shape[1] for a in arrays), default=0)
+        gap = np.zeros((1, width), dtype=np.uint64)
+        table = np.concatenate([part for a in arrays for part in (a.astype(np.uint64, copy=False), gap)] or [gap[:0]])
+        return table, offsets
+
+    def spans_batch(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """The matches in several documents at once, given each one's :meth:`arrays` (all
+        with the same number of columns: more may follow the matcher's, they are ignored):
+        :meth:`lay_out`, then :meth:`spans_laid_out`. Returns (offsets, spans)."""
+        table, offsets = self.lay_out(arrays)
+        return offsets, self.spans_laid_out(table, offsets)
+
+    def spans_laid_out(self, table: np.ndarray, offsets: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The matches in documents laid end to end by :meth:`lay_out`: per pattern with
+        matches, (starts, ends) in the table's rows, sorted by start then end, without
+        duplicates.
+
+        No step passes a gap row, so no match crosses from one document into the next, and
+        each numpy operation below runs once per batch instead of once per document.
+        All patterns advance together, one step at a time: a state is (pattern, start,
+        position), and the states only ever start a few tokens (the optional steps before
+        it) ahead of a token that passes the pattern's first required step."""
+        lens = np.diff(offsets) - 1
         total = int(offsets[-1])
         if not int(lens.sum()) or not self.names:
-            return offsets, {}
+            return {}
         is_gap = np.zeros(total, dtype=bool)
         is_gap[offsets[1:] - 1] = True
-        width = max(a.shape[1] for a in arrays)
-        gap = np.zeros((1, width), dtype=np.uint64)
-        table = np.concatenate([part for a in arrays for part in (a.astype(np.uint64, copy=False), gap)])
         classes = self._classes(table)
         if self._anywhere:
             cand = np.flatnonzero(~is_gap)
@@ -344,14 +355,14 @@ class TokenPatterns:
             pos = np.concatenate([pos[stay], pos[ok] + 1])
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if not done_pat:
-            return offsets, out
+            return out
         pat = np.concatenate(done_pat)
         start = np.concatenate(done_start)
         end = np.concatenate(done_end)
         keep = end > start  # spaCy never returns empty matches
         pat, start, end = pat[keep], start[keep], end[keep]
         if not len(pat):
-            return offsets, out
+            return out
         order = np.lexsort((end, start, pat))
         pat, start, end = pat[order], start[order], end[order]
         new = np.ones(len(pat), dtype=bool)
@@ -360,7 +371,7 @@ class TokenPatterns:
         bounds = np.flatnonzero(np.r_[True, pat[1:] != pat[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             out[self.names[int(pat[a])]] = (start[a:b], end[a:b])
-        return offsets, out
+        return out
 
 
 class _Lookup:

@@ -286,7 +286,12 @@ class _TokenTexts(dict):
 
 # the token attributes the component reads, besides the matcher's columns: all of them come
 # from one ``doc.to_array`` call per doc
-_STATE_ATTRS = ("IDX", "LENGTH", "SENT_START", "ORTH", "IS_LOWER", "SHAPE")
+_STATE_ATTRS = ("IDX", "LENGTH", "SENT_START", "ORTH", "LOWER", "IS_LOWER", "SHAPE")
+
+
+def _hashes(words: Iterable[str]) -> np.ndarray:
+    """The StringStore hashes of ``words`` (as spaCy's LOWER / ORTH columns hold them)."""
+    return np.array(sorted(hash_string(w) for w in words), dtype=np.uint64)
 
 
 def _int_array(values: np.ndarray) -> "array[int]":
@@ -436,6 +441,10 @@ def _year_of(st: "_DocState", start: int, end: int) -> int | None:
 class SourceFinder:
     """The ``ddlens_sources`` pipe: sets ``doc._.sources`` (a list of :class:`Source`)."""
 
+    # skip the cues whose name slot sits on a lower-case token (see _cues); False reads them
+    # all, as the tests' reference
+    skip_nameless_cues = True
+
     def __init__(
         self,
         nlp: Language,
@@ -470,6 +479,11 @@ class SourceFinder:
         self.attrs = list(self.matcher.columns) + [a for a in _STATE_ATTRS if a not in self.matcher.columns]
         self._attr_ids = [IDS[a] for a in self.attrs]
         self._col = {a: i for i, a in enumerate(self.attrs)}
+        # the lower-case words name_right looks past ("the", "journal", "researchers at …")
+        # and the one name_left looks past ("the US government's"): see _cues
+        pats = self.patterns
+        self._name_openers = _hashes({"the"} | pats.name_leads | pats.group_nouns)
+        self._name_closers = _hashes(pats.name_heads)
 
     # -- links ------------------------------------------------------------------------------
     def _classify(self, url: str) -> LinkInfo:
@@ -868,13 +882,40 @@ class SourceFinder:
         order) that may match there, its :data:`_Cues` in the doc's own token indices.
 
         The matcher and the numpy filters below run once over the whole batch (docs laid
-        end to end, see :meth:`TokenPatterns.spans_batch`): per doc they cost more in
-        numpy calls than in work."""
+        end to end, see :meth:`TokenPatterns.lay_out`): per doc they cost more in numpy
+        calls than in work."""
         out: list[list[_Cues]] = [[] for _ in states]
-        offsets, spans = self.matcher.spans_batch([st.arr for st in states])  # the matcher's columns come first
+        table, offsets = TokenPatterns.lay_out([st.arr for st in states])
+        spans = self.matcher.spans_laid_out(table, offsets)  # the matcher's columns come first
         if not spans:
             return out
         doc_starts = offsets[:-1]
+        # A name (name_right, name_left) is a link anchor, an entity, or starts / ends with a
+        # capitalised token, and a token spaCy calls IS_LOWER (str.islower) has no upper-case
+        # letter, so is never capitalised (_is_cap). So no name starts at a lower-case token
+        # unless a link or an entity starts there or it is one of the words name_right looks
+        # past; nor ends at one unless a link or an entity ends after it or it is one of
+        # name_heads. Cues whose name slot is there are not read: they would find no name.
+        is_lower = table[:, self._col["IS_LOWER"]] != 0  # gap rows: 0
+        lower = table[:, self._col["LOWER"]]
+        anchor_starts = np.array(
+            [o + k for st, o in zip(states, doc_starts.tolist()) for k in (*st.link_at_start, *st.ent_at_start)],
+            dtype=np.int64,
+        )
+        anchor_ends = np.array(
+            [o + k for st, o in zip(states, doc_starts.tolist()) for k in (*st.link_at_end, *st.ent_at_end)],
+            dtype=np.int64,
+        )
+
+        def no_name_from(pos: np.ndarray) -> np.ndarray:
+            """Whether name_right finds nothing at each of ``pos``."""
+            return is_lower[pos] & ~np.isin(lower[pos], self._name_openers) & ~np.isin(pos, anchor_starts)
+
+        def no_name_before(pos: np.ndarray) -> np.ndarray:
+            """Whether name_left finds nothing ending just before each of ``pos`` (at a doc's
+            first token, ``pos - 1`` is the gap row before it, or the last one: never lower)."""
+            return is_lower[pos - 1] & ~np.isin(lower[pos - 1], self._name_closers) & ~np.isin(pos, anchor_ends)
+
         # every sentence start and every doc's end, in batch positions: the first of these
         # after a token is the end of its sentence
         bounds = np.concatenate(
@@ -903,6 +944,12 @@ class SourceFinder:
                 rs_l, r_cut = local(rs)
                 re_l = (re_ - np.repeat(doc_starts, np.diff(r_cut))).tolist()
             if not p.left:
+                if self.skip_nameless_cues:
+                    # the name ends where the right part starts (or, with ``appositive``,
+                    # before a comma there: a comma is not lower case)
+                    keep = ~no_name_before(rs)
+                    rs_l, r_cut = local(rs[keep])
+                    re_l = (re_[keep] - np.repeat(doc_starts, np.diff(r_cut))).tolist()
                 for i in range(len(states)):
                     a, b = r_cut[i], r_cut[i + 1]
                     if a < b:
@@ -932,6 +979,11 @@ class SourceFinder:
                 nxt = np.searchsorted(rstarts, le, side="right")
                 ok = nxt < len(rstarts)
                 ok[ok] = rstarts[nxt[ok]] <= sent_end[ok]
+                ls, le = ls[ok], le[ok]
+            if self.skip_nameless_cues and p.slots[0] == "name" and not p.appositive:
+                # the first slot's name starts where the left part ends (with ``appositive``
+                # it could also be after a comma further on)
+                ok = ~no_name_from(le)
                 ls, le = ls[ok], le[ok]
             if not len(le):
                 continue
