@@ -51,7 +51,7 @@ def corpus_pass(folder: Path, runs: int) -> None:
             docs.append(lens.make_doc(Article.from_path(p)))
         except Exception:  # noqa: BLE001 - a bad post is skipped here as in analyze
             pass
-    for name, proc in lens.nlp.pipeline[:-1]:  # the components before ddlens_sources
+    for _name, proc in lens.nlp.pipeline[:-1]:  # the components before ddlens_sources
         docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(d) for d in docs]
     finder = lens.nlp.get_pipe("ddlens_sources")
     best = float("inf")

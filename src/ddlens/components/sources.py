@@ -34,9 +34,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import yaml
+from spacy.attrs import IDS
 from spacy.language import Language
 from spacy.strings import hash_string
-from spacy.attrs import IDS
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
