@@ -91,3 +91,26 @@ def test_a_batch_equals_each_doc_alone(patterns: dict, docs: list[list[str]]) ->
         assert got == sorted(tp(d)) == spacy_matches(patterns, d)
     n_in_docs = sum(1 for name, (starts, ends) in spans.items() for s in starts.tolist())
     assert n_in_docs == sum(len(tp(d)) for d in dd)  # nothing starts in a gap
+
+
+@settings(max_examples=150, deadline=None)
+@given(patterns=_patterns, docs=st.lists(st.lists(st.sampled_from(WORDS), max_size=12), min_size=1, max_size=4))
+def test_tables_split_in_groups_match_the_same(patterns: dict, docs: list[list[str]]) -> None:
+    """Large pattern sets split the attribute tables into several groups (each looked up on
+    its own, no fused table): the matches are the same."""
+    from unittest import mock
+
+    from ddlens import tokenpatterns
+
+    with mock.patch.object(tokenpatterns, "_MAX_GROUP_CELLS", 1):  # one group per attribute
+        split = TokenPatterns(NLP.vocab, patterns)
+    whole = TokenPatterns(NLP.vocab, patterns)
+    assert split._fused is None or len(split.columns) <= 1
+    dd = [Doc(NLP.vocab, words=words) for words in docs]
+    _, got = split.spans_batch([split.arrays(d) for d in dd])
+    _, expected = whole.spans_batch([whole.arrays(d) for d in dd])
+    assert {k: (s.tolist(), e.tolist()) for k, (s, e) in got.items()} == {
+        k: (s.tolist(), e.tolist()) for k, (s, e) in expected.items()
+    }
+    for d in dd:
+        assert sorted(split(d)) == spacy_matches(patterns, d)

@@ -215,7 +215,15 @@ class TokenPatterns:
         # a token can start a match only if its class in the first group passes some
         # pattern's first step, unless a pattern may start anywhere (negated or optional)
         self._anywhere = bool((self._first_negated | self._no_required).any()) or not self._group_tables
-        self._could_start = self._first_tables[0].any(axis=1) if self._group_tables else np.zeros(0, dtype=bool)
+        could_start = self._first_tables[0].any(axis=1) if self._group_tables else np.zeros(0, dtype=bool)
+        self._could_start = np.r_[could_start, False]  # and the gap row (below): never
+        # with a single group (the usual case), each step's verdict for each class, negation
+        # applied, and one more row for the gap after each document, where nothing passes:
+        # a state's step is then one lookup
+        self._fused: np.ndarray | None = None
+        if len(self._group_tables) == 1:
+            table = self._group_tables[0] ^ self._negated
+            self._fused = np.vstack([table, np.zeros((1, n_steps), dtype=bool)])
 
     def _classes(self, table: np.ndarray) -> list[np.ndarray]:
         """Each row's class (row in each group's table); ``table`` holds ``self.columns``."""
@@ -248,12 +256,19 @@ class TokenPatterns:
         found.sort()
         return [(self.names[k], s, e) for s, e, k in found]
 
-    def _ok(self, classes: list[np.ndarray], pos: np.ndarray, step: np.ndarray) -> np.ndarray:
-        """Whether the token at each ``pos`` passes the matching ``step``."""
-        ok = np.ones(len(pos), dtype=bool)
+    def _ok(self, classes: list[np.ndarray], is_gap: np.ndarray, pos: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """Whether the token at each ``pos`` passes the matching ``step`` (never at a gap:
+        a state stops at its document's end)."""
+        if self._fused is not None:
+            return self._fused[classes[0][pos], step]  # gaps have their own row
+        ok = np.zeros(len(pos), dtype=bool)
+        inside = ~is_gap[pos]
+        pos, step = pos[inside], step[inside]
+        verdict = np.ones(len(pos), dtype=bool)
         for table, cls in zip(self._group_tables, classes):
-            ok &= table[cls[pos], step]
-        return ok ^ self._negated[step]
+            verdict &= table[cls[pos], step]
+        ok[inside] = verdict ^ self._negated[step]
+        return ok
 
     def spans(self, doc: Doc) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The matches of each pattern that has any, as two int64 arrays (starts, ends),
@@ -297,6 +312,8 @@ class TokenPatterns:
         is_gap = np.zeros(total, dtype=bool)
         is_gap[offsets[1:] - 1] = True
         classes = self._classes(table)
+        if self._fused is not None:
+            classes[0][is_gap] = len(self._fused) - 1  # the row where no step passes
         if self._anywhere:
             cand = np.flatnonzero(~is_gap)
         else:
@@ -346,9 +363,7 @@ class TokenPatterns:
                 if not len(pat):
                     break
             step = self._step_at[pat, t]
-            ok = np.zeros(len(pos), dtype=bool)
-            inside = ~is_gap[pos]  # a state stops at its document's end (its gap)
-            ok[inside] = self._ok(classes, pos[inside], step[inside])
+            ok = self._ok(classes, is_gap, pos, step)
             stay = self._optional[step]  # an optional step may also be skipped
             pat = np.concatenate([pat[stay], pat[ok]])
             start = np.concatenate([start[stay], start[ok]])
