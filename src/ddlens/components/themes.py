@@ -140,9 +140,9 @@ class PhraseExtractor:
     Word classes (lowercase hash, kind, singular, weak) are computed once per spelling (ORTH
     hash) and kept in an open-addressing hash table (NumPy arrays, linear probing), so a
     Doc's words are looked up with a few vectorised operations (and its ORTH array, which
-    names need, comes for free). :meth:`extract_batch` works on many Docs at once: their token arrays are joined
-    with one boundary token between Docs (no phrase crosses a boundary), so the NumPy work
-    is done once per batch instead of once per Doc.
+    names need, comes for free). :meth:`extract_batch` works on many Docs at once: their
+    token arrays are joined with one boundary token between Docs (no phrase crosses a
+    boundary), so the NumPy work is done once per batch instead of once per Doc.
     """
 
     def __init__(self, vocab: Vocab, max_words: int = MAX_WORDS, table_bits: int = 17) -> None:
@@ -167,7 +167,8 @@ class PhraseExtractor:
         self._filled = 0
 
     def _classify(self, h: int) -> tuple[int, int, bool]:
-        """(kind, folded hash, weak) of a word by its lowercase hash (the slow path)."""
+        """(kind, folded hash, weak) of a word by its lowercase hash: the plain definition,
+        which :meth:`_learn` inlines (the tests hold them equal)."""
         s = self.vocab.strings[h] if h in self.vocab.strings else ""
         kind = _classify(s, self.rules)  # not re-resolving the rules file: that is a stat() per word
         folded = fold_plural(s, self.rules["plural_keep"]) if kind == CONTENT else s
