@@ -8,7 +8,8 @@ runner compiles the patterns into small per-attribute tables (for each value a p
 names, which steps it passes; one shared row for every other value), looks each token up
 once per attribute, then advances the (pattern, start, position) states of all patterns
 together, one step at a time, over numpy arrays: a handful of array operations per
-document and step, whatever the number of patterns.
+step, whatever the number of patterns, for a whole batch of documents laid end to end
+(``spans_batch``).
 
 Supported (validated on load): attributes ``ORTH``, ``TEXT``, ``LOWER``, ``NORM``,
 ``SHAPE``, ``PREFIX``, ``SUFFIX`` with a string or ``{"IN": [...]}`` / ``{"NOT_IN": [...]}``;
@@ -208,10 +209,6 @@ class TokenPatterns:
         self._no_required = first < 0
         self._lead = np.maximum(first, 0)  # optional steps before the first required one
         self._max_lead = int(self._lead.max(initial=0))
-        self._early = np.flatnonzero(self._lead > 0).astype(np.int64)  # those patterns
-        self._early_col = np.zeros(len(self._lead), dtype=np.intp)
-        self._early_col[self._early] = np.arange(len(self._early))
-        self._early_lead = self._lead[self._early]
         # a token can start a match only if its class in the first group passes some
         # pattern's first step, unless a pattern may start anywhere (negated or optional)
         self._anywhere = bool((self._first_negated | self._no_required).any()) or not self._group_tables
