@@ -116,3 +116,46 @@ def test_cli_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert not (tmp_path / "cli-cache").exists()
     assert runner.invoke(app, ["analyze", str(tmp_path / "posts")]).exit_code == 0
     assert len(list((tmp_path / "cli-cache").rglob("*.json"))) == 2
+
+
+def test_lazy_lens_with_a_warm_cache_never_builds_the_pipeline(tmp_path: Path) -> None:
+    paths = make_posts(tmp_path, 3)
+    first = [a.to_dict() for a in ddlens.load(cache=tmp_path / "cache").analyze_many(paths)]
+    lazy = ddlens.load(cache=tmp_path / "cache", lazy=True)
+    assert not lazy.loaded
+    assert [a.to_dict() for a in lazy.analyze_many(paths)] == first
+    assert not lazy.loaded  # every post came from the cache
+    paths[1].write_text("---\ntitle: Changed\n---\nNew text.\n", encoding="utf-8")
+    again = [a.to_dict() for a in lazy.analyze_many(paths)]
+    assert lazy.loaded and again[1]["title"] == "Changed" and again[0] == first[0]
+
+
+_WARM_PROBE = """
+import atexit, sys
+heavy = ("spacy", "sklearn", "thinc", "skops")
+atexit.register(lambda: sys.__stderr__.write("LOADED=" + ",".join(m for m in heavy if m in sys.modules) + "\\n"))
+sys.argv = ["ddlens", "analyze", *sys.argv[1:]]
+from ddlens.cli import main
+main()
+"""
+
+
+def test_cli_rerun_over_an_unchanged_folder_loads_neither_spacy_nor_models(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "posts").mkdir()
+    make_posts(tmp_path / "posts", 3)
+    env = {**os.environ, "DDLENS_CACHE_DIR": str(tmp_path / "cache")}
+    outs, loaded = [], []
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-c", _WARM_PROBE, str(tmp_path / "posts"), "-f", "jsonl"],
+            capture_output=True, text=True, timeout=300, env=env,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout)
+        loaded.append([x for x in proc.stderr.splitlines() if x.startswith("LOADED=")][0])
+    assert outs[0] == outs[1] and outs[0].count("\n") == 3
+    assert "spacy" in loaded[0] and loaded[1] == "LOADED="

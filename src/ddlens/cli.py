@@ -167,14 +167,19 @@ def analyze(
     files = collect_paths(paths, glob)
     try:
         config = {**(pillars_config(taxonomy) or {}), **frameworks_config(frameworks)}
-        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache, config=config or None)
+        # with the cache on, the pipeline is built at the first post not in the cache: an
+        # unchanged folder is re-read without loading spaCy or the models at all
+        lens = load(spacy_model=spacy_model, max_bytes=max_bytes, cache=cache, config=config or None, lazy=cache)
     except ValueError as exc:
         raise fail(str(exc)) from None
     run = FolderRun(files, "analysing")
     with open_output(output) as out:
         renderer = get_renderer(fmt.value, out)
-        for analysis in run.analyses(lens, jobs):
-            renderer.write(analysis)
+        try:
+            for analysis in run.analyses(lens, jobs):
+                renderer.write(analysis)
+        except ValueError as exc:  # a configuration error found when the lazy pipeline was built
+            raise fail(str(exc)) from None
         renderer.close()
     run.finish()
 

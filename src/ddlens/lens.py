@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 from itertools import islice
-from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
-
-import numpy as np
-from spacy.attrs import IS_PUNCT, IS_SPACE
-from spacy.language import Language
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from .analysis import Analysis, analysis_from_dict
 from .article import DEFAULT_MAX_BYTES, Article, ArticleError, read_post_bytes
-from .pipeline import build_nlp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+# spaCy, scikit-learn and the models are imported only when a post has to be analysed: a
+# re-run whose posts are all in the result cache never loads them (seconds of start-up)
 
 __all__ = ["Lens", "load", "analysis_from_doc"]
 
@@ -21,8 +22,11 @@ Input = Union[Article, str, "os.PathLike[str]", Any]
 Outcome = Union[Analysis, ArticleError]
 
 
-def count_words(doc: Doc) -> int:
+def count_words(doc: "Doc") -> int:
     """Tokens that are neither punctuation nor whitespace."""
+    import numpy as np
+    from spacy.attrs import IS_PUNCT, IS_SPACE
+
     if not len(doc):
         return 0
     arr = doc.to_array([IS_PUNCT, IS_SPACE])
@@ -30,7 +34,7 @@ def count_words(doc: Doc) -> int:
     return int(len(doc) - np.count_nonzero(arr[:, 0] | arr[:, 1]))
 
 
-def analysis_from_doc(doc: Doc) -> Analysis:
+def analysis_from_doc(doc: "Doc") -> Analysis:
     """Collect what the components put on ``doc._`` into one :class:`Analysis`."""
     a: Article | None = doc._.article
     date = a.date if a is not None else None
@@ -49,7 +53,7 @@ def analysis_from_doc(doc: Doc) -> Analysis:
     )
 
 
-def _release(doc: Doc) -> None:
+def _release(doc: "Doc") -> None:
     """Drop what the components stored on a Doc nobody will see again. ``doc._.framework_spans``
     holds Spans, which hold the Doc: a reference cycle that only a full cyclic GC frees, which
     runs rarely, so without this RSS grew by ~100 MB over the first few thousand posts."""
@@ -59,8 +63,13 @@ def _release(doc: Doc) -> None:
 class Lens:
     """A ddlens pipeline. Make one with :func:`ddlens.load`; reuse it for many posts."""
 
-    def __init__(self, nlp: Language, options: Mapping[str, Any] | None = None) -> None:
-        self.nlp = nlp
+    def __init__(
+        self, nlp: "Language | None" = None, options: Mapping[str, Any] | None = None, build: "Callable[[], Language] | None" = None
+    ) -> None:
+        if nlp is None and build is None:
+            raise TypeError("Lens needs a spaCy Language or a function that builds one")
+        self._nlp = nlp
+        self._build = build
         self.options = dict(options or {})
         self.max_bytes = int(self.options.get("max_bytes", DEFAULT_MAX_BYTES))
         self.cache = None
@@ -70,6 +79,19 @@ class Lens:
 
             self.cache = ResultCache(None if cache_opt is True else cache_opt)
         self._salt: str | None = None
+
+    @property
+    def nlp(self) -> "Language":
+        """The spaCy pipeline, built on first use when the Lens was loaded lazily."""
+        if self._nlp is None:
+            assert self._build is not None
+            self._nlp = self._build()
+        return self._nlp
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the pipeline has been built (a lazy Lens builds it at its first cache miss)."""
+        return self._nlp is not None
 
     @property
     def salt(self) -> str:
@@ -84,7 +106,7 @@ class Lens:
     def article(self, x: Input) -> Article:
         return Article.coerce(x, max_bytes=self.max_bytes)
 
-    def make_doc(self, article: Article) -> Doc:
+    def make_doc(self, article: Article) -> "Doc":
         doc = self.nlp.make_doc(article.text)
         doc._.article = article
         return doc
@@ -122,7 +144,7 @@ class Lens:
     def _analyze_chunk(self, chunk: Sequence[Input]) -> Iterator[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(chunk)
         keys: dict[int, str] = {}
-        pending: list[tuple[Doc, int]] = []
+        pending: list[tuple["Doc", int]] = []
         for i, x in enumerate(chunk):
             try:
                 if self.cache is not None and isinstance(x, os.PathLike):
@@ -140,6 +162,9 @@ class Lens:
                 pending.append((self.make_doc(article), i))
             except ArticleError as exc:
                 outcomes[i] = exc
+        if not pending:  # every post came from the cache (or failed): nothing to load
+            yield from (o for o in outcomes if o is not None)
+            return
         for doc, i in self.nlp.pipe(pending, as_tuples=True):
             result = analysis_from_doc(doc)
             _release(doc)
@@ -157,6 +182,7 @@ def load(
     spacy_model: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     cache: bool | str | os.PathLike[str] | None = None,
+    lazy: bool = False,
 ) -> Lens:
     """Load the ddlens pipeline: offline, from the shipped models, no download.
 
@@ -166,9 +192,16 @@ def load(
     max_bytes: larger files are reported as errors instead of analysed.
     cache: reuse results for unchanged files given as paths: True for the user cache folder
         (``$DDLENS_CACHE_DIR`` or the platform's), or a folder. Off by default in the API.
+    lazy: build the pipeline at the first post that needs it, not now: with a warm cache a
+        run may never need it. Configuration errors then surface at that post.
     """
-    nlp = build_nlp(components=components, config=config, spacy_model=spacy_model)
     options = {"max_bytes": max_bytes, "components": components, "config": config, "spacy_model": spacy_model}
     if cache:
         options["cache"] = cache if cache is True else os.fspath(cache)
-    return Lens(nlp, options)
+
+    def build() -> "Language":
+        from .pipeline import build_nlp
+
+        return build_nlp(components=components, config=config, spacy_model=spacy_model)
+
+    return Lens(None if lazy else build(), options, build=build)

@@ -51,6 +51,7 @@ def analyze_parallel(lens: "Lens", items: Iterable[Any], n_process: int, batch_s
     fork = "fork" in mp.get_all_start_methods()
     ctx = mp.get_context("fork" if fork else "spawn")
     if fork:
+        lens.nlp  # a lazy Lens builds its pipeline now, once, for every worker to share
         _WORKER_LENS = lens  # inherited by the forked workers: nothing is loaded twice
         # objects alive now (the models, the vocab) go to the GC's permanent generation, so
         # the workers' collections never write to their pages and they stay shared
