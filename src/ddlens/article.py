@@ -36,12 +36,11 @@ from markdown_it.rules_core import normalize as _stock_normalize
 from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 
-from .errors import LocatedError
 from .frontmatter_io import FrontMatterError, load_yaml, split_front_matter
+from .postfile import DEFAULT_MAX_BYTES, ArticleError, read_post_bytes
 
 __all__ = ["Article", "ArticleError", "Link", "Image", "Heading", "DEFAULT_MAX_BYTES"]
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
 _URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]{1,2048}")
 _LIQUID_FIRST = 0xF0000  # plane-15 private use: one code point per Liquid tag (index encoded)
@@ -61,10 +60,6 @@ _NOT_NEWLINE = re.compile("[^\n]")
 _CHARREF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][-.a-zA-Z0-9]*);?")
 _BLOCK_SEP = "\n\n"
 _INLINE_BLOCKS = {"paragraph_open", "heading_open", "th_open", "td_open"}
-
-
-class ArticleError(LocatedError):
-    """A post that could not be read. ``str()`` is one line: ``path:line: reason``."""
 
 
 @dataclass(frozen=True)
@@ -977,21 +972,6 @@ class _Renderer:
                 line, c = self.line_col(off)
                 self.images.append(Image(self.prose(value[0]), self.restore(value[1]), line, c))
         self.out.separate(start)
-
-
-def read_post_bytes(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of a post file; :class:`ArticleError` for folders, huge or unreadable files."""
-    p = Path(path)
-    name = str(path)
-    try:
-        if p.is_dir():
-            raise ArticleError(name, "is a folder, not a file")
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise ArticleError(name, f"file is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
-        return p.read_bytes()
-    except OSError as exc:
-        raise ArticleError(name, exc.strerror or str(exc)) from None
 
 
 PostLike = Union["Article", str, os.PathLike, Any]

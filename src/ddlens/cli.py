@@ -118,7 +118,7 @@ class FolderRun:
     def analyses(self, lens: Any, jobs: int = 1) -> Iterator[Any]:
         import os
 
-        from .article import ArticleError
+        from .postfile import ArticleError
 
         n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
         for outcome in progress_iter(lens.analyze_many(self.files, n_process=n_jobs), len(self.files), self.label):

@@ -7,10 +7,12 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from .analysis import Analysis, analysis_from_dict
-from .article import DEFAULT_MAX_BYTES, Article, ArticleError, read_post_bytes
+from .postfile import DEFAULT_MAX_BYTES, ArticleError, read_post_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
+
+    from .article import Article
     from spacy.tokens import Doc
 
 # spaCy, scikit-learn and the models are imported only when a post has to be analysed: a
@@ -18,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Lens", "load", "analysis_from_doc"]
 
-Input = Union[Article, str, "os.PathLike[str]", Any]
+Input = Union["Article", str, "os.PathLike[str]", Any]
 Outcome = Union[Analysis, ArticleError]
 
 
@@ -36,7 +38,7 @@ def count_words(doc: "Doc") -> int:
 
 def analysis_from_doc(doc: "Doc") -> Analysis:
     """Collect what the components put on ``doc._`` into one :class:`Analysis`."""
-    a: Article | None = doc._.article
+    a: "Article | None" = doc._.article
     date = a.date if a is not None else None
     return Analysis(
         path=a.path if a is not None else None,
@@ -103,10 +105,12 @@ class Lens:
         return self._salt
 
     # -- single post ----------------------------------------------------------------------
-    def article(self, x: Input) -> Article:
+    def article(self, x: Input) -> "Article":
+        from .article import Article
+
         return Article.coerce(x, max_bytes=self.max_bytes)
 
-    def make_doc(self, article: Article) -> "Doc":
+    def make_doc(self, article: "Article") -> "Doc":
         doc = self.nlp.make_doc(article.text)
         doc._.article = article
         return doc
@@ -156,6 +160,8 @@ class Lens:
                         outcomes[i] = analysis_from_dict(hit)
                         continue
                     keys[i] = key
+                    from .article import Article
+
                     article = Article.from_bytes(data, name)
                 else:
                     article = self.article(x)
