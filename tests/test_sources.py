@@ -322,6 +322,9 @@ _CUE_TEMPLATES = [
     "As {} wrote, the pilot was small.",
     "Data from {} show a rise.",
     "As our country director, {}, put it, nobody reads manuals.",
+    "In *The Lean and Patient Startup Handbook*, {} argues that pilots matter.",
+    "In her book, *Small Pilots*, {} argues for patience.",
+    "In “Small Pilots”, {} tells a story. It found nothing.",
 ]
 _NAMES = [
     "Jane Doe", "the World Bank", "[our researchers](https://example.org/r)", "[UNICEF](https://u.org/x)",
@@ -333,17 +336,18 @@ _NAMES = [
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cues=st.lists(st.tuples(st.sampled_from(_CUE_TEMPLATES), st.sampled_from(_NAMES)), min_size=1, max_size=4))
-def test_skipping_nameless_cues_changes_nothing(src_lens, cues: list[tuple[str, str]]) -> None:
-    """Cues whose name slot sits on a lower-case token are not read (no name starts or ends
-    there): reading every cue gives the same sources."""
+def test_skipping_impossible_cues_changes_nothing(src_lens, cues: list[tuple[str, str]]) -> None:
+    """Cues that cannot match are not read (a name slot on a lower-case token, where no name
+    starts or ends; no reporting verb for a pattern only a verb confirms): reading every cue
+    gives the same sources."""
     finder = src_lens.nlp.get_pipe("ddlens_sources")
     body = " ".join(template.format(name) for template, name in cues)
     fast = sources(src_lens, body)
-    finder.skip_nameless_cues = False
+    finder.skip_impossible_cues = False
     try:
         slow = sources(src_lens, body)
     finally:
-        finder.skip_nameless_cues = True
+        finder.skip_impossible_cues = True
     assert fast == slow
 
 

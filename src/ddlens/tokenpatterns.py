@@ -31,7 +31,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-__all__ = ["TokenPatterns", "PatternError"]
+__all__ = ["HashIndex", "PatternError", "TokenPatterns"]
 
 _STRING_ATTRS = ("ORTH", "TEXT", "LOWER", "NORM", "SHAPE", "PREFIX", "SUFFIX")
 _FLAG_ATTRS = (
@@ -163,7 +163,7 @@ class TokenPatterns:
             for t, step in enumerate(pattern):
                 self._step_at[k, t] = sid[step]
         # per column: how a token's value becomes a row, and the rows' verdicts on each step
-        self._lookups: list[_Lookup | None] = []
+        self._lookups: list[HashIndex | None] = []
         tables: list[np.ndarray] = []
         for col in self.columns:
             if col in _FLAG_ATTRS:
@@ -172,7 +172,7 @@ class TokenPatterns:
             else:
                 hashes = sorted({v for st in steps for t in st.tests if t.attr == col for v in t.values})
                 values = [*hashes, None]  # None: any value no pattern names
-                self._lookups.append(_Lookup(np.array(hashes, dtype=np.uint64)))
+                self._lookups.append(HashIndex(np.array(hashes, dtype=np.uint64)))
             table = np.ones((len(values), n_steps), dtype=bool)
             for j, step in enumerate(steps):
                 tests = [t for t in step.tests if t.attr == col]
@@ -386,11 +386,12 @@ class TokenPatterns:
         return out
 
 
-class _Lookup:
+class HashIndex:
     """Each hash value's row in a string attribute's table (``len(keys)``: a value no pattern
-    names). The keys are MurmurHash values, whose bits are uniform, so some ``bits`` of them
-    usually index a small direct-mapped table without collisions: one gather per token,
-    several times faster than a binary search. Falls back to the binary search otherwise."""
+    names); :meth:`contains` says which values are keys. The keys are MurmurHash values,
+    whose bits are uniform, so some ``bits`` of them usually index a small direct-mapped
+    table without collisions: one gather per token, several times faster than a binary
+    search. Falls back to the binary search otherwise."""
 
     def __init__(self, keys: np.ndarray) -> None:
         self.keys = keys
@@ -418,6 +419,10 @@ class _Lookup:
             return np.where(self.slot_key[slot] == col, self.slot_row[slot], self.n)
         at = np.minimum(np.searchsorted(self.keys, col), self.n - 1)
         return np.where(self.keys[at] == col, at, self.n)
+
+    def contains(self, col: np.ndarray) -> np.ndarray:
+        """Whether each value of ``col`` is one of the keys."""
+        return self.rows(col) < self.n
 
 
 def _passes(test: _Test, value: Any) -> bool:

@@ -45,7 +45,7 @@ from ..domains import DomainTable, LinkInfo, normalise_site_domain
 from ..extensions import register_extensions
 from ..resources import model_path
 from ..textutil import doc_text
-from ..tokenpatterns import PatternError, TokenPatterns
+from ..tokenpatterns import HashIndex, PatternError, TokenPatterns
 
 __all__ = ["SourceFinder", "AttributionPatterns", "Pattern", "make_sources"]
 
@@ -441,9 +441,10 @@ def _year_of(st: "_DocState", start: int, end: int) -> int | None:
 class SourceFinder:
     """The ``ddlens_sources`` pipe: sets ``doc._.sources`` (a list of :class:`Source`)."""
 
-    # skip the cues whose name slot sits on a lower-case token (see _cues); False reads them
-    # all, as the tests' reference
-    skip_nameless_cues = True
+    # drop, before the Python scanners, the cues that cannot match: a name slot on a
+    # lower-case token, no reporting verb for a pattern only a verb confirms (see _cues);
+    # False reads every cue, as the tests' reference
+    skip_impossible_cues = True
 
     def __init__(
         self,
@@ -484,6 +485,7 @@ class SourceFinder:
         pats = self.patterns
         self._name_openers = _hashes({"the"} | pats.name_leads | pats.group_nouns)
         self._name_closers = _hashes(pats.name_heads)
+        self._verbs = HashIndex(_hashes(pats.verbs))
 
     # -- links ------------------------------------------------------------------------------
     def _classify(self, url: str) -> LinkInfo:
@@ -922,6 +924,11 @@ class SourceFinder:
             [np.asarray(st.sent_starts + [len(st.arr)], dtype=np.int64) + o for st, o in zip(states, doc_starts.tolist())]
         )
 
+        def sentence_end(pos: np.ndarray) -> np.ndarray:
+            return bounds[np.searchsorted(bounds, pos, side="right")]
+
+        verbs_at: np.ndarray | None = None  # where the reporting verbs are, found when needed
+
         def local(x: np.ndarray) -> tuple[list[int], list[int]]:
             """``x`` (sorted batch positions) in their docs' own indices, and where each doc's
             part starts (doc i's: ``[cut[i], cut[i + 1])``)."""
@@ -944,7 +951,7 @@ class SourceFinder:
                 rs_l, r_cut = local(rs)
                 re_l = (re_ - np.repeat(doc_starts, np.diff(r_cut))).tolist()
             if not p.left:
-                if self.skip_nameless_cues:
+                if self.skip_impossible_cues:
                     # the name ends where the right part starts (or, with ``appositive``,
                     # before a comma there: a comma is not lower case)
                     keep = ~no_name_before(rs)
@@ -975,15 +982,25 @@ class SourceFinder:
                 # after the left end: without a right start in (end, sentence end] the
                 # cue cannot match, so it is not read. (A right start in a later doc is
                 # past the gap after this doc's end, so never within its sentence.)
-                sent_end = bounds[np.searchsorted(bounds, ls, side="right")]
+                sent_end = sentence_end(ls)
                 nxt = np.searchsorted(rstarts, le, side="right")
                 ok = nxt < len(rstarts)
                 ok[ok] = rstarts[nxt[ok]] <= sent_end[ok]
                 ls, le = ls[ok], le[ok]
-            if self.skip_nameless_cues and p.slots[0] == "name" and not p.appositive:
+            if self.skip_impossible_cues and p.slots[0] == "name" and not p.appositive:
                 # the first slot's name starts where the left part ends (with ``appositive``
                 # it could also be after a comma further on)
                 ok = ~no_name_from(le)
+                ls, le = ls[ok], le[ok]
+            if self.skip_impossible_cues and p.confirm == {"verb_after"}:
+                # _confirmed wants a reporting verb after the cue's end, within its sentence:
+                # the cue's end is at or after the left end, so without a verb between that
+                # and the end of the left start's sentence it cannot be confirmed
+                if verbs_at is None:
+                    verbs_at = np.flatnonzero(self._verbs.contains(lower))
+                nxt = np.searchsorted(verbs_at, le)
+                ok = nxt < len(verbs_at)
+                ok[ok] = verbs_at[nxt[ok]] < sentence_end(ls[ok])
                 ls, le = ls[ok], le[ok]
             if not len(le):
                 continue
