@@ -325,6 +325,8 @@ _CUE_TEMPLATES = [
     "In *The Lean and Patient Startup Handbook*, {} argues that pilots matter.",
     "In her book, *Small Pilots*, {} argues for patience.",
     "In “Small Pilots”, {} tells a story. It found nothing.",
+    "Verizon's 2019 {}'s findings are grim.",
+    "We read the {}'s new Data Breach Report twice.",
 ]
 _NAMES = [
     "Jane Doe", "the World Bank", "[our researchers](https://example.org/r)", "[UNICEF](https://u.org/x)",

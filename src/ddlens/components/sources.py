@@ -435,6 +435,52 @@ def _year_of(st: "_DocState", start: int, end: int) -> int | None:
     return int(st.words[years[i]]) if i < len(years) and years[i] < end else None
 
 
+class _Batch:
+    """A batch of docs laid end to end (:meth:`TokenPatterns.lay_out`: a gap row after each
+    doc), and what the cue filters ask about it, in batch positions."""
+
+    def __init__(self, states: Sequence[_DocState], col: dict[str, int]) -> None:
+        self.table, self.offsets = TokenPatterns.lay_out([st.arr for st in states])
+        self.doc_starts = self.offsets[:-1]
+        self.is_lower = self.table[:, col["IS_LOWER"]] != 0  # gap rows: 0
+        self.lower = self.table[:, col["LOWER"]]
+        self.orth = self.table[:, col["ORTH"]]
+        starts = self.doc_starts.tolist()
+        # every sentence start and every doc's end: the first of these after a token is the
+        # end of its sentence, the last one at or before it its start
+        self.bounds = np.concatenate(
+            [np.asarray(st.sent_starts + [len(st.arr)], dtype=np.int64) + o for st, o in zip(states, starts)]
+        )
+        # where a link or an entity (a name whatever its case) starts, and ends
+        self.anchor_starts = np.array(
+            [o + k for st, o in zip(states, starts) for k in (*st.link_at_start, *st.ent_at_start)], dtype=np.int64
+        )
+        self.anchor_ends = np.array(
+            [o + k for st, o in zip(states, starts) for k in (*st.link_at_end, *st.ent_at_end)], dtype=np.int64
+        )
+        self._positions: dict[str, np.ndarray] = {}
+
+    def sentence_end(self, pos: np.ndarray) -> np.ndarray:
+        return self.bounds[np.searchsorted(self.bounds, pos, side="right")]
+
+    def sentence_start(self, pos: np.ndarray) -> np.ndarray:
+        return self.bounds[np.searchsorted(self.bounds, pos, side="right") - 1]
+
+    def positions(self, name: str, index: HashIndex, column: np.ndarray) -> np.ndarray:
+        """The sorted positions whose ``column`` value is one of ``index``'s keys (made once)."""
+        got = self._positions.get(name)
+        if got is None:
+            got = self._positions[name] = np.flatnonzero(index.contains(column))
+        return got
+
+    def local(self, x: np.ndarray, cut: list[int] | None = None) -> tuple[list[int], list[int]]:
+        """``x`` (sorted batch positions, or values beside them given their ``cut``) in their
+        docs' own indices, and where each doc's part starts (doc i's: ``[cut[i], cut[i + 1])``)."""
+        if cut is None:
+            cut = np.searchsorted(x, self.offsets).tolist()
+        return (x - np.repeat(self.doc_starts, np.diff(cut))).tolist(), cut
+
+
 # -- the component ----------------------------------------------------------------------------
 
 
@@ -486,6 +532,8 @@ class SourceFinder:
         self._name_openers = _hashes({"the"} | pats.name_leads | pats.group_nouns)
         self._name_closers = _hashes(pats.name_heads)
         self._verbs = HashIndex(_hashes(pats.verbs))
+        self._title_words = HashIndex(_hashes(pats.title_words))
+        self._possessives = HashIndex(_hashes(_POSSESSIVES))
 
     # -- links ------------------------------------------------------------------------------
     def _classify(self, url: str) -> LinkInfo:
@@ -884,83 +932,34 @@ class SourceFinder:
         order) that may match there, its :data:`_Cues` in the doc's own token indices.
 
         The matcher and the numpy filters below run once over the whole batch (docs laid
-        end to end, see :meth:`TokenPatterns.lay_out`): per doc they cost more in numpy
-        calls than in work."""
+        end to end, see :class:`_Batch`): per doc they cost more in numpy calls than in
+        work."""
         out: list[list[_Cues]] = [[] for _ in states]
-        table, offsets = TokenPatterns.lay_out([st.arr for st in states])
-        spans = self.matcher.spans_laid_out(table, offsets)  # the matcher's columns come first
+        b = _Batch(states, self._col)
+        spans = self.matcher.spans_laid_out(b.table, b.offsets)  # the matcher's columns come first
         if not spans:
             return out
-        doc_starts = offsets[:-1]
-        # A name (name_right, name_left) is a link anchor, an entity, or starts / ends with a
-        # capitalised token, and a token spaCy calls IS_LOWER (str.islower) has no upper-case
-        # letter, so is never capitalised (_is_cap). So no name starts at a lower-case token
-        # unless a link or an entity starts there or it is one of the words name_right looks
-        # past; nor ends at one unless a link or an entity ends after it or it is one of
-        # name_heads. Cues whose name slot is there are not read: they would find no name.
-        is_lower = table[:, self._col["IS_LOWER"]] != 0  # gap rows: 0
-        lower = table[:, self._col["LOWER"]]
-        anchor_starts = np.array(
-            [o + k for st, o in zip(states, doc_starts.tolist()) for k in (*st.link_at_start, *st.ent_at_start)],
-            dtype=np.int64,
-        )
-        anchor_ends = np.array(
-            [o + k for st, o in zip(states, doc_starts.tolist()) for k in (*st.link_at_end, *st.ent_at_end)],
-            dtype=np.int64,
-        )
-
-        def no_name_from(pos: np.ndarray) -> np.ndarray:
-            """Whether name_right finds nothing at each of ``pos``."""
-            return is_lower[pos] & ~np.isin(lower[pos], self._name_openers) & ~np.isin(pos, anchor_starts)
-
-        def no_name_before(pos: np.ndarray) -> np.ndarray:
-            """Whether name_left finds nothing ending just before each of ``pos`` (at a doc's
-            first token, ``pos - 1`` is the gap row before it, or the last one: never lower)."""
-            return is_lower[pos - 1] & ~np.isin(lower[pos - 1], self._name_closers) & ~np.isin(pos, anchor_ends)
-
-        # every sentence start and every doc's end, in batch positions: the first of these
-        # after a token is the end of its sentence
-        bounds = np.concatenate(
-            [np.asarray(st.sent_starts + [len(st.arr)], dtype=np.int64) + o for st, o in zip(states, doc_starts.tolist())]
-        )
-
-        def sentence_end(pos: np.ndarray) -> np.ndarray:
-            return bounds[np.searchsorted(bounds, pos, side="right")]
-
-        verbs_at: np.ndarray | None = None  # where the reporting verbs are, found when needed
-
-        def local(x: np.ndarray) -> tuple[list[int], list[int]]:
-            """``x`` (sorted batch positions) in their docs' own indices, and where each doc's
-            part starts (doc i's: ``[cut[i], cut[i + 1])``)."""
-            cut = np.searchsorted(x, offsets)
-            return (x - np.repeat(doc_starts, np.diff(cut))).tolist(), cut.tolist()
-
         for p in self.patterns.patterns:
             left = spans.get(f"{p.id}|L")
             right = spans.get(f"{p.id}|R")
             if (p.left and left is None) or (p.right and right is None):
                 continue
-            rs_l: list[int] = []
-            re_l: list[int] = []
-            r_cut = [0] * len(offsets)
+            rs = re_ = np.zeros(0, dtype=np.int64)
             if right is not None:
                 # per right start, the longest right end (spans are sorted by start, then end)
                 rs, re_ = right
                 last = np.r_[rs[1:] != rs[:-1], True]
                 rs, re_ = rs[last], re_[last]
-                rs_l, r_cut = local(rs)
-                re_l = (re_ - np.repeat(doc_starts, np.diff(r_cut))).tolist()
             if not p.left:
                 if self.skip_impossible_cues:
-                    # the name ends where the right part starts (or, with ``appositive``,
-                    # before a comma there: a comma is not lower case)
-                    keep = ~no_name_before(rs)
-                    rs_l, r_cut = local(rs[keep])
-                    re_l = (re_[keep] - np.repeat(doc_starts, np.diff(r_cut))).tolist()
+                    ok = self._right_cue_may_match(b, p, rs, re_)
+                    rs, re_ = rs[ok], re_[ok]
+                rs_l, r_cut = b.local(rs)
+                re_l = b.local(re_, r_cut)[0]
                 for i in range(len(states)):
-                    a, b = r_cut[i], r_cut[i + 1]
-                    if a < b:
-                        out[i].append((p, None, dict(zip(rs_l[a:b], re_l[a:b]))))
+                    lo, hi = r_cut[i], r_cut[i + 1]
+                    if lo < hi:
+                        out[i].append((p, None, dict(zip(rs_l[lo:hi], re_l[lo:hi]))))
                 continue
             ls, le = left  # type: ignore[misc]
             # per left end, the earliest left start
@@ -982,36 +981,75 @@ class SourceFinder:
                 # after the left end: without a right start in (end, sentence end] the
                 # cue cannot match, so it is not read. (A right start in a later doc is
                 # past the gap after this doc's end, so never within its sentence.)
-                sent_end = sentence_end(ls)
+                sent_end = b.sentence_end(ls)
                 nxt = np.searchsorted(rstarts, le, side="right")
                 ok = nxt < len(rstarts)
                 ok[ok] = rstarts[nxt[ok]] <= sent_end[ok]
                 ls, le = ls[ok], le[ok]
-            if self.skip_impossible_cues and p.slots[0] == "name" and not p.appositive:
-                # the first slot's name starts where the left part ends (with ``appositive``
-                # it could also be after a comma further on)
-                ok = ~no_name_from(le)
-                ls, le = ls[ok], le[ok]
-            if self.skip_impossible_cues and p.confirm == {"verb_after"}:
-                # _confirmed wants a reporting verb after the cue's end, within its sentence:
-                # the cue's end is at or after the left end, so without a verb between that
-                # and the end of the left start's sentence it cannot be confirmed
-                if verbs_at is None:
-                    verbs_at = np.flatnonzero(self._verbs.contains(lower))
-                nxt = np.searchsorted(verbs_at, le)
-                ok = nxt < len(verbs_at)
-                ok[ok] = verbs_at[nxt[ok]] < sentence_end(ls[ok])
+            if self.skip_impossible_cues:
+                ok = self._left_cue_may_match(b, p, ls, le)
                 ls, le = ls[ok], le[ok]
             if not len(le):
                 continue
-            le_l, l_cut = local(le)
-            ls_l = (ls - np.repeat(doc_starts, np.diff(l_cut))).tolist()
+            le_l, l_cut = b.local(le)
+            ls_l = b.local(ls, l_cut)[0]
+            rs_l, r_cut = b.local(rs)
+            re_l = b.local(re_, r_cut)[0]
             for i in range(len(states)):
-                a, b = l_cut[i], l_cut[i + 1]
-                if a < b:
+                lo, hi = l_cut[i], l_cut[i + 1]
+                if lo < hi:
                     ra, rb = r_cut[i], r_cut[i + 1]
-                    out[i].append((p, (le_l[a:b], ls_l[a:b]), dict(zip(rs_l[ra:rb], re_l[ra:rb]))))
+                    out[i].append((p, (le_l[lo:hi], ls_l[lo:hi]), dict(zip(rs_l[ra:rb], re_l[ra:rb]))))
         return out
+
+    # Cues that cannot match are not read: each test below is False only where the scanner
+    # (_fill_right, _fill_left) would return None, for a reason given beside it. A name
+    # (name_right, name_left) is a link anchor, an entity, or starts / ends with a
+    # capitalised token, and a token spaCy calls IS_LOWER (str.islower) has no upper-case
+    # letter, so is never capitalised (_is_cap).
+
+    def _left_cue_may_match(self, b: "_Batch", p: Pattern, ls: np.ndarray, le: np.ndarray) -> np.ndarray:
+        """Whether each cue with left part ``ls``..``le`` (batch positions) may match."""
+        ok = np.ones(len(le), dtype=bool)
+        if p.slots[0] == "name" and not p.appositive:
+            # the first slot's name starts where the left part ends (with ``appositive`` it
+            # could also be after a comma further on): not at a lower-case token, unless a
+            # link or an entity starts there or it is a word name_right looks past
+            ok &= ~(b.is_lower[le] & ~np.isin(b.lower[le], self._name_openers) & ~np.isin(le, b.anchor_starts))
+        if p.confirm == {"verb_after"}:
+            # _confirmed wants a reporting verb after the cue's end, within the left start's
+            # sentence, and the cue's end is at or after the left end
+            verbs = b.positions("verbs", self._verbs, b.lower)
+            nxt = np.searchsorted(verbs, le)
+            has = nxt < len(verbs)
+            has[has] = verbs[nxt[has]] < b.sentence_end(ls[has])
+            ok &= has
+        return ok
+
+    def _right_cue_may_match(self, b: "_Batch", p: Pattern, rs: np.ndarray, re_: np.ndarray) -> np.ndarray:
+        """Whether each cue of a pattern without a left part, right part ``rs``..``re_``
+        (batch positions), may match."""
+        # the name ends where the right part starts (or, with ``appositive``, before a comma
+        # there, which is not lower case): not after a lower-case token, unless a link or an
+        # entity ends there or it is one of name_heads. (At a doc's first token, rs - 1 is
+        # the gap row before it, or the last one: never lower case.)
+        before = rs - 1
+        ok = ~(b.is_lower[before] & ~np.isin(b.lower[before], self._name_closers) & ~np.isin(rs, b.anchor_ends))
+        if p.requires_title and p.title_after == "plain" and not p.title_before and not p.appositive:
+            # the title can only be a Title Case run after the right end, within the right
+            # start's sentence, holding one of title_words (title_after); or the name itself
+            # when a possessive owns it ("Verizon's 2019 Report's …", _possessed), so with a
+            # possessive in the sentence before the right start's previous token
+            words = b.positions("title_words", self._title_words, b.lower)
+            nxt = np.searchsorted(words, re_)
+            titled = nxt < len(words)
+            titled[titled] = words[nxt[titled]] < b.sentence_end(rs[titled])
+            owners = b.positions("possessives", self._possessives, b.orth)
+            prv = np.searchsorted(owners, before) - 1  # the last one before rs - 1
+            owned = prv >= 0
+            owned[owned] = owners[prv[owned]] >= b.sentence_start(rs[owned])
+            ok &= titled | owned
+        return ok
 
     def candidates(self, st: _DocState, cues: Sequence[_Cues]) -> list[_Candidate]:
         """Every pattern's candidates in one doc, from its :meth:`_cues`."""
