@@ -214,11 +214,25 @@ def _load_patterns(path: str) -> AttributionPatterns:
 
 # -- per-document helpers ------------------------------------------------------------------
 
-# One pattern's cues in one doc: (pattern, its left parts as two lists (ends, starts) — None
-# for a pattern without a left part —, {right start: the longest right end}). Lists of ints,
-# not (end, start) tuples: a dense post has ~100k cues, and as many live tuples make each of
-# Python's full garbage collections slower.
-_Cues = tuple[Pattern, tuple[list[int], list[int]] | None, dict[int, int]]
+@dataclass
+class _Cues:
+    """One pattern's cues in a batch of docs, in the docs' own token indices: doc ``i``'s
+    left parts are items ``l_cut[i]`` to ``l_cut[i + 1]`` of ``left_ends`` / ``left_starts``
+    (``l_cut`` None: the pattern has no left part), its right parts (per start, the longest)
+    items ``r_cut[i]`` to ``r_cut[i + 1]`` of ``right_starts`` / ``right_ends``.
+
+    A few lists of ints per batch, sliced when a doc is read: the objects made per doc and
+    pattern, all alive for the whole batch, got promoted to the oldest generation of
+    Python's garbage collector and made its full collections (of everything the process
+    holds, ~0.1 s in ddlens' pipeline) come more often."""
+
+    pattern: Pattern
+    l_cut: list[int] | None
+    left_ends: list[int]
+    left_starts: list[int]
+    r_cut: list[int]
+    right_starts: list[int]
+    right_ends: list[int]
 
 
 @dataclass
@@ -304,13 +318,18 @@ def _int_array(values: np.ndarray) -> "array[int]":
 
 @dataclass
 class _DocState:
-    """What the scanners need to know about one Doc, computed once."""
+    """What the scanners need to know about one Doc, computed once: first what the batch's
+    cue filters read (:meth:`SourceFinder._state`), the rest when the doc is read
+    (:meth:`SourceFinder._read`). So the batch's docs do not all hold their objects (links,
+    token texts) at once: fewer objects outlive Python's young garbage collections, and the
+    full collections they lead to (of everything the process holds) come less often."""
 
     doc: Doc
     text: str  # doc.text, once: spaCy rebuilds it from the tokens on every access
     arr: np.ndarray  # doc.to_array(SourceFinder.attrs)
     col: dict[str, int]  # column of each attribute in ``arr``
     sent_starts: list[int] = field(default_factory=list)
+    link_spans: list[tuple[int, int, int]] = field(default_factory=list)  # (link index, token start, end)
     links: list[_LinkRef] = field(default_factory=list)
     link_at_start: dict[int, _LinkRef] = field(default_factory=dict)
     link_at_end: dict[int, _LinkRef] = field(default_factory=dict)
@@ -335,8 +354,6 @@ class _DocState:
             idx = self.arr[:, self.col["IDX"]].astype(np.int64)
             self.idx = _int_array(idx)
             self.ends = _int_array(idx + self.arr[:, self.col["LENGTH"]].astype(np.int64))
-            self.words = _TokenTexts(self.text, self.idx, self.ends)
-            self.lowers = _TokenTexts(self.text, self.idx, self.ends, source=self.words)
 
     def year_positions(self) -> list[int]:
         """Indices of the tokens that are years (1800-2099), computed once."""
@@ -451,12 +468,17 @@ class _Batch:
         self.bounds = np.concatenate(
             [np.asarray(st.sent_starts + [len(st.arr)], dtype=np.int64) + o for st, o in zip(states, starts)]
         )
-        # where a link or an entity (a name whatever its case) starts, and ends
+        # where a link (of more than no token) or an entity, a name whatever its case, starts
+        # and ends
         self.anchor_starts = np.array(
-            [o + k for st, o in zip(states, starts) for k in (*st.link_at_start, *st.ent_at_start)], dtype=np.int64
+            [o + ts for st, o in zip(states, starts) for _, ts, te in st.link_spans if ts < te]
+            + [o + k for st, o in zip(states, starts) for k in st.ent_at_start],
+            dtype=np.int64,
         )
         self.anchor_ends = np.array(
-            [o + k for st, o in zip(states, starts) for k in (*st.link_at_end, *st.ent_at_end)], dtype=np.int64
+            [o + te for st, o in zip(states, starts) for _, ts, te in st.link_spans if ts < te]
+            + [o + k for st, o in zip(states, starts) for k in st.ent_at_end],
+            dtype=np.int64,
         )
         self._positions: dict[str, np.ndarray] = {}
 
@@ -546,18 +568,15 @@ class SourceFinder:
             info = self._classified[url] = self.table.classify(url, self.site_domains)
         return info
 
-    def _links(self, doc: Doc, starts: list[int]) -> list[_LinkRef]:
-        article = doc._.article
+    def _link_spans(self, article: Any, starts: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(index, token start, token end) of each link that may cite something."""
         if article is None:
             return []
-        out: list[_LinkRef] = []
+        out: list[tuple[int, int, int]] = []
         for i, link in enumerate(article.links):
             if link.url.strip().startswith("#") or not link.url.strip():
                 continue  # in-page anchors cite nothing
-            ts = bisect.bisect_left(starts, link.start)
-            te = bisect.bisect_left(starts, link.end)
-            info = self._classify(link.url)
-            out.append(_LinkRef(i, link.start, link.end, ts, te, link.text, link.line, info))
+            out.append((i, bisect.bisect_left(starts, link.start), bisect.bisect_left(starts, link.end)))
         return out
 
     def _arrays(self, doc: Doc) -> np.ndarray:
@@ -567,13 +586,10 @@ class SourceFinder:
         return doc.to_array(self._attr_ids).reshape(n, len(self.attrs))
 
     def _state(self, doc: Doc, arr: np.ndarray | None = None) -> _DocState:
+        """What the batch's cue filters read of a doc (see :class:`_DocState`)."""
         arr = self._arrays(doc) if arr is None else arr
         st = _DocState(doc=doc, text=doc_text(doc), arr=arr, col=self._col)
-        st.links = self._links(doc, st.idx)
-        for ref in st.links:
-            if ref.tok_start < ref.tok_end:
-                st.link_at_start.setdefault(ref.tok_start, ref)
-                st.link_at_end.setdefault(ref.tok_end, ref)
+        st.link_spans = self._link_spans(st.article, st.idx)
         for ent in doc.ents:
             if ent.label_ in self.entity_labels:
                 st.ent_at_start.setdefault(ent.start, ent)
@@ -581,6 +597,21 @@ class SourceFinder:
             elif ent.label_ in _NOT_SOURCE_LABELS:
                 st.other_ents[(ent.start, ent.end)] = ent.label_
         return st
+
+    def _read(self, st: _DocState) -> None:
+        """The rest of a doc's state, made when the doc is read: its links, typed, and the
+        token texts."""
+        links = st.article.links if st.article is not None else []
+        for i, ts, te in st.link_spans:
+            link = links[i]
+            ref = _LinkRef(i, link.start, link.end, ts, te, link.text, link.line, self._classify(link.url))
+            st.links.append(ref)
+            if ts < te:
+                st.link_at_start.setdefault(ts, ref)
+                st.link_at_end.setdefault(te, ref)
+        if len(st.arr):
+            st.words = _TokenTexts(st.text, st.idx, st.ends)
+            st.lowers = _TokenTexts(st.text, st.idx, st.ends, source=st.words)
 
     # -- names ------------------------------------------------------------------------------
     def _anchor_name(self, st: _DocState, ref: _LinkRef, start: int, end: int, lowercase_ok: bool) -> _NameHit | None:
@@ -927,14 +958,14 @@ class SourceFinder:
         n = name[4:] if name[:4] in ("the ", "The ") else name
         return n in self.patterns.places
 
-    def _cues(self, states: Sequence[_DocState]) -> list[list[_Cues]]:
-        """The cues worth reading in each doc of a batch: per doc, for each pattern (in
-        order) that may match there, its :data:`_Cues` in the doc's own token indices.
+    def _cues(self, states: Sequence[_DocState]) -> list[_Cues]:
+        """The cues worth reading in a batch of docs: for each pattern (in order) that may
+        match there, its :class:`_Cues`.
 
         The matcher and the numpy filters below run once over the whole batch (docs laid
         end to end, see :class:`_Batch`): per doc they cost more in numpy calls than in
         work."""
-        out: list[list[_Cues]] = [[] for _ in states]
+        out: list[_Cues] = []
         b = _Batch(states, self._col)
         spans = self.matcher.spans_laid_out(b.table, b.offsets)  # the matcher's columns come first
         if not spans:
@@ -954,12 +985,9 @@ class SourceFinder:
                 if self.skip_impossible_cues:
                     ok = self._right_cue_may_match(b, p, rs, re_)
                     rs, re_ = rs[ok], re_[ok]
-                rs_l, r_cut = b.local(rs)
-                re_l = b.local(re_, r_cut)[0]
-                for i in range(len(states)):
-                    lo, hi = r_cut[i], r_cut[i + 1]
-                    if lo < hi:
-                        out[i].append((p, None, dict(zip(rs_l[lo:hi], re_l[lo:hi]))))
+                if len(rs):
+                    rs_l, r_cut = b.local(rs)
+                    out.append(_Cues(p, None, [], [], r_cut, rs_l, b.local(re_, r_cut)[0]))
                 continue
             ls, le = left  # type: ignore[misc]
             # per left end, the earliest left start
@@ -992,14 +1020,8 @@ class SourceFinder:
             if not len(le):
                 continue
             le_l, l_cut = b.local(le)
-            ls_l = b.local(ls, l_cut)[0]
             rs_l, r_cut = b.local(rs)
-            re_l = b.local(re_, r_cut)[0]
-            for i in range(len(states)):
-                lo, hi = l_cut[i], l_cut[i + 1]
-                if lo < hi:
-                    ra, rb = r_cut[i], r_cut[i + 1]
-                    out[i].append((p, (le_l[lo:hi], ls_l[lo:hi]), dict(zip(rs_l[ra:rb], re_l[ra:rb]))))
+            out.append(_Cues(p, l_cut, le_l, b.local(ls, l_cut)[0], r_cut, rs_l, b.local(re_, r_cut)[0]))
         return out
 
     # Cues that cannot match are not read: each test below is False only where the scanner
@@ -1051,20 +1073,26 @@ class SourceFinder:
             ok &= titled | owned
         return ok
 
-    def candidates(self, st: _DocState, cues: Sequence[_Cues]) -> list[_Candidate]:
-        """Every pattern's candidates in one doc, from its :meth:`_cues`."""
+    def candidates(self, st: _DocState, cues: Sequence[_Cues], i: int) -> list[_Candidate]:
+        """Every pattern's candidates in one doc, the ``i``-th of the batch of :meth:`_cues`."""
         out: list[_Candidate] = []
-        for p, lefts, rights in cues:
-            if lefts is not None:
-                for e, s in zip(*lefts):
-                    c = self._fill_right(st, p, s, e, rights)
-                    if c is not None:
-                        out.append(c)
-            else:
-                for r, e in rights.items():
+        for pc in cues:
+            p = pc.pattern
+            ra, rb = pc.r_cut[i], pc.r_cut[i + 1]
+            if pc.l_cut is None:
+                for r, e in zip(pc.right_starts[ra:rb], pc.right_ends[ra:rb]):
                     c = self._fill_left(st, p, r, e)
                     if c is not None:
                         out.append(c)
+                continue
+            la, lb = pc.l_cut[i], pc.l_cut[i + 1]
+            if la == lb:
+                continue
+            rights = dict(zip(pc.right_starts[ra:rb], pc.right_ends[ra:rb]))
+            for e, s in zip(pc.left_ends[la:lb], pc.left_starts[la:lb]):
+                c = self._fill_right(st, p, s, e, rights)
+                if c is not None:
+                    out.append(c)
         return out
 
     def _next_comma(self, st: _DocState, i: int, limit: int) -> int | None:
@@ -1381,14 +1409,17 @@ class SourceFinder:
 
     def set_sources(self, docs: Sequence[Doc]) -> None:
         """Set ``doc._.sources`` on each doc of a batch."""
-        states = [self._state(doc) for doc in docs]
-        for st, cues in zip(states, self._cues(states)):
-            self._set_sources(st, cues)
+        states: list[_DocState | None] = [self._state(doc) for doc in docs]
+        cues = self._cues(states)  # type: ignore[arg-type]
+        for i, st in enumerate(states):
+            states[i] = None  # each doc's state goes once read (see _DocState)
+            self._read(st)  # type: ignore[arg-type]
+            self._set_sources(st, cues, i)  # type: ignore[arg-type]
 
-    def _set_sources(self, st: _DocState, cues: Sequence[_Cues]) -> None:
+    def _set_sources(self, st: _DocState, cues: Sequence[_Cues], i: int) -> None:
         doc = st.doc
         n_tokens = len(st.arr)  # len(doc), without a call into spaCy in the loops below
-        cands = self.resolve(self.candidates(st, cues), st.sentence_index) if n_tokens else []
+        cands = self.resolve(self.candidates(st, cues, i), st.sentence_index) if n_tokens else []
         sources: list[tuple[int, Source]] = []
         # 1. attribution + the link anchored on the same phrase
         attached: dict[int, _LinkRef] = {}
