@@ -45,7 +45,7 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def analyze_parallel(lens: "Lens", items: Iterable[Any], n_process: int, batch_size: int = 16) -> Iterator["Outcome"]:
+def analyze_parallel(lens: "Lens", items: Iterable[Any], n_process: int, batch_size: int = 32) -> Iterator["Outcome"]:
     n = (os.cpu_count() or 1) if n_process <= 0 else n_process
     global _WORKER_LENS
     fork = "fork" in mp.get_all_start_methods()
