@@ -69,6 +69,7 @@ def stage_times(paths: list[Path]) -> dict[str, float]:
     from ddlens.pillar_model import _load_cached
 
     _load_cached.cache_clear()  # a cold per-token-type cache, as in a new process
+    gc.collect()  # the earlier timings' leftovers are not this pass's to collect
 
     lens = ddlens.load()
     list(lens.analyze_many(paths[:3]))
