@@ -44,6 +44,7 @@ from ..analysis import Evidence, Framework
 from ..extensions import line_of, register_extensions
 from ..resources import model_path
 from ..textutil import clean_sentence
+from .base import StatelessComponent
 
 __all__ = [
     "CATEGORIES",
@@ -323,7 +324,7 @@ def _doc_text(doc: Doc) -> str:
     return article.text if article is not None else doc.text
 
 
-class FrameworkFinder:
+class FrameworkFinder(StatelessComponent):
     """Finds named frameworks (and candidates) in a Doc; sets ``doc._.frameworks`` and
     ``doc._.framework_spans``."""
 
@@ -708,18 +709,6 @@ class FrameworkFinder:
         doc._.framework_spans = spans_out
         return doc
 
-    # spaCy serialisation hooks: the patterns are reloaded from the files
-    def to_bytes(self, **_: object) -> bytes:
-        return b""
-
-    def from_bytes(self, _data: bytes, **_: object) -> "FrameworkFinder":
-        return self
-
-    def to_disk(self, *_: object, **__: object) -> None:
-        return None
-
-    def from_disk(self, *_: object, **__: object) -> "FrameworkFinder":
-        return self
 
 
 _TITLE_KEY = re.compile(r"^title\s*:", re.M)

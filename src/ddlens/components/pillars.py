@@ -20,12 +20,11 @@ batch); sentence contributions come from the linear model, not from re-scoring s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import minibatch
 
 from ..analysis import Pillar, PillarEvidence
 from ..extensions import line_of, register_extensions
@@ -33,6 +32,7 @@ from ..modelio import ModelError
 from ..pillar_model import PhraseScorer, PillarModel, doc_segments, load_model
 from ..taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
 from ..textutil import clean_sentence, doc_text, token_starts
+from .base import BatchComponent
 
 __all__ = ["PillarScorer", "make_pillars", "MAX_EVIDENCE"]
 
@@ -59,7 +59,7 @@ def resolve_model(taxonomy: Taxonomy, model: str | Path | None) -> PillarModel |
     return loaded
 
 
-class PillarScorer:
+class PillarScorer(BatchComponent):
     def __init__(
         self,
         name: str = "ddlens_pillars",
@@ -77,14 +77,8 @@ class PillarScorer:
         self.labels = [c.label for c in self.taxonomy.categories]  # the taxonomy file's labels win
         self.thresholds = np.asarray(self.scorer.thresholds, dtype=np.float64)
 
-    def __call__(self, doc: Doc) -> Doc:
-        self.set_pillars([doc])
-        return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        for batch in minibatch(docs, size=batch_size):
-            self.set_pillars(batch)
-            yield from batch
+    def process(self, docs: Sequence[Doc]) -> None:
+        self.set_pillars(docs)
 
     def set_pillars(self, docs: Sequence[Doc]) -> None:
         segments, bounds, heads = doc_segments(docs, self.tokenizer)
@@ -126,18 +120,6 @@ class PillarScorer:
             chosen.append(PillarEvidence(sentence=sentence, line=line_of(doc, start)))
         return tuple(chosen)
 
-    # spaCy serialisation hooks: the component is rebuilt from its config (taxonomy, model)
-    def to_bytes(self, **_: object) -> bytes:
-        return b""
-
-    def from_bytes(self, _data: bytes, **_: object) -> "PillarScorer":
-        return self
-
-    def to_disk(self, *_: object, **__: object) -> None:
-        return None
-
-    def from_disk(self, *_: object, **__: object) -> "PillarScorer":
-        return self
 
 
 @Language.factory(

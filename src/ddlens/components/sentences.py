@@ -15,10 +15,12 @@ from spacy.attrs import IS_PUNCT, IS_SPACE, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .base import StatelessComponent
+
 FINAL = (".", "!", "?", "...", "…", "?!", "!?", "!!", "??", "。", "！", "？")
 
 
-class BlockSentencizer:
+class BlockSentencizer(StatelessComponent):
     def __init__(self, nlp: Language, name: str = "ddlens_sentences") -> None:
         self.name = name
         self._final = np.array(sorted(nlp.vocab.strings.add(p) for p in FINAL), dtype=np.uint64)
@@ -63,18 +65,6 @@ class BlockSentencizer:
         doc.from_array([SENT_START], sent.reshape(-1, 1).astype(np.uint64))
         return doc
 
-    # spaCy serialisation hooks: nothing to save
-    def to_bytes(self, **_: object) -> bytes:
-        return b""
-
-    def from_bytes(self, _data: bytes, **_: object) -> "BlockSentencizer":
-        return self
-
-    def to_disk(self, *_: object, **__: object) -> None:
-        return None
-
-    def from_disk(self, *_: object, **__: object) -> "BlockSentencizer":
-        return self
 
 
 @Language.factory("ddlens_sentences")

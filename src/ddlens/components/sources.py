@@ -30,7 +30,7 @@ from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import yaml
@@ -38,7 +38,6 @@ from spacy.attrs import IDS
 from spacy.language import Language
 from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
-from spacy.util import minibatch
 
 from ..analysis import Source
 from ..domains import DomainTable, LinkInfo, normalise_site_domain
@@ -46,6 +45,7 @@ from ..extensions import register_extensions
 from ..resources import model_path
 from ..textutil import doc_text
 from ..tokenpatterns import HashIndex, PatternError, TokenPatterns
+from .base import BatchComponent
 
 __all__ = ["SourceFinder", "AttributionPatterns", "Pattern", "make_sources"]
 
@@ -506,7 +506,7 @@ class _Batch:
 # -- the component ----------------------------------------------------------------------------
 
 
-class SourceFinder:
+class SourceFinder(BatchComponent):
     """The ``ddlens_sources`` pipe: sets ``doc._.sources`` (a list of :class:`Source`)."""
 
     # drop, before the Python scanners, the cues that cannot match: a name slot on a
@@ -1398,14 +1398,8 @@ class SourceFinder:
             text = st.sentence_texts[s] = " ".join(st.text[a:b].split())
         return text
 
-    def __call__(self, doc: Doc) -> Doc:
-        self.set_sources([doc])
-        return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        for batch in minibatch(docs, size=batch_size):
-            self.set_sources(batch)
-            yield from batch
+    def process(self, docs: Sequence[Doc]) -> None:
+        self.set_sources(docs)
 
     def set_sources(self, docs: Sequence[Doc]) -> None:
         """Set ``doc._.sources`` on each doc of a batch."""
@@ -1495,18 +1489,6 @@ class SourceFinder:
         sources.sort(key=lambda x: x[0])
         doc._.sources = [s for _, s in sources]
 
-    # spaCy serialisation hooks: the data lives in models/, nothing to save
-    def to_bytes(self, **_: object) -> bytes:
-        return b""
-
-    def from_bytes(self, _data: bytes, **_: object) -> "SourceFinder":
-        return self
-
-    def to_disk(self, *_: object, **__: object) -> None:
-        return None
-
-    def from_disk(self, *_: object, **__: object) -> "SourceFinder":
-        return self
 
 
 @Language.factory(

@@ -20,19 +20,19 @@ import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from spacy.attrs import IDX, LENGTH, ORTH
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import minibatch
 from spacy.vocab import Vocab
 
 from ..analysis import Theme
 from ..extensions import register_extensions
 from ..resources import model_path
+from .base import BatchComponent
 
 __all__ = [
     "Background",
@@ -738,7 +738,7 @@ def build_background(docs: Iterable[Doc], extractor: PhraseExtractor, min_df: in
 
 
 # -- the component ---------------------------------------------------------------------------
-class ThemeFinder:
+class ThemeFinder(BatchComponent):
     """Sets ``doc._.themes``: up to ``top_k`` :class:`Theme` keyphrases with scores."""
 
     def __init__(
@@ -911,29 +911,10 @@ class ThemeFinder:
         score[weak] = 0.0
         return score
 
-    def __call__(self, doc: Doc) -> Doc:
-        doc._.themes = self.keyphrases_many([doc], [_title(doc)])[0]
-        return doc
+    def process(self, docs: Sequence[Doc]) -> None:
+        for doc, themes in zip(docs, self.keyphrases_many(docs, [_title(d) for d in docs])):
+            doc._.themes = themes
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        # batches beyond 64 Docs gain little and only hold more arrays at once
-        for batch in minibatch(docs, size=max(1, min(int(batch_size), 64))):
-            for doc, themes in zip(batch, self.keyphrases_many(batch, [_title(d) for d in batch])):
-                doc._.themes = themes
-                yield doc
-
-    # spaCy serialisation hooks: the background is reloaded from its file
-    def to_bytes(self, **_: object) -> bytes:
-        return b""
-
-    def from_bytes(self, _data: bytes, **_: object) -> "ThemeFinder":
-        return self
-
-    def to_disk(self, *_: object, **__: object) -> None:
-        return None
-
-    def from_disk(self, *_: object, **__: object) -> "ThemeFinder":
-        return self
 
 
 def _title(doc: Doc) -> str | None:
