@@ -11,7 +11,7 @@ import contextlib
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, TextIO
+from typing import Annotated, Any, Iterator, List, Optional, TextIO
 
 import typer
 
@@ -35,6 +35,25 @@ train_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(train_app, name="train")
+
+
+# Arguments and options several folder commands share (one definition, one help text)
+PostPaths = Annotated[List[Path], typer.Argument(help="Post files, folders (walked for *.md and *.markdown) or globs.")]
+OutputFile = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+GlobPattern = Annotated[Optional[str], typer.Option("--glob", help="File name pattern for folders, e.g. '*.markdown'.")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core). Output order is unchanged.")]
+MaxBytes = Annotated[int, typer.Option("--max-bytes", help="Larger files are reported, not analysed.")]
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def load_or_fail(**kwargs: Any) -> Any:
+    """``ddlens.load(**kwargs)``; a configuration error is one line on stderr and exit 2."""
+    from . import load
+
+    try:
+        return load(**kwargs)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 class AnalyzeFormat(str, Enum):
@@ -136,15 +155,15 @@ class FolderRun:
 
 @app.command()
 def analyze(
-    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    paths: PostPaths,
     fmt: AnalyzeFormat = typer.Option(AnalyzeFormat.json, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core). Output order is unchanged."),
+    output: OutputFile = None,
+    glob: GlobPattern = None,
+    jobs: Jobs = 1,
     spacy_model: Optional[str] = typer.Option(
         None, "--spacy-model", help="An installed spaCy pipeline whose entities sharpen source names (optional)."
     ),
-    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     cache: bool = typer.Option(
         True, "--cache/--no-cache", help="Reuse results for unchanged files ($DDLENS_CACHE_DIR or the user cache folder)."
     ),
@@ -214,8 +233,8 @@ def _codes(value: Optional[List[str]]) -> tuple[str, ...]:
 def check(
     paths: List[Path] = typer.Argument(..., metavar="PATH", help="Post files, folders (walked for *.md and *.markdown) or globs."),
     fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    output: OutputFile = None,
+    glob: GlobPattern = None,
     changed_since: Optional[str] = typer.Option(
         None, "--changed-since", metavar="REF", help="Check only posts added or modified since this git revision (untracked included)."
     ),
@@ -353,15 +372,17 @@ def pillars_config(taxonomy: Optional[str], model: Optional[Path] = None) -> Opt
     return {"ddlens_pillars": cfg}
 
 
-class PillarsFormat(str, Enum):
+class SummaryFormat(str, Enum):
+    """Output of the folder summaries (pillars, themes)."""
+
     json = "json"
     table = "table"
 
 
 @app.command("pillars")
 def pillars_cmd(
-    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
-    fmt: PillarsFormat = typer.Option(PillarsFormat.json, "--format", "-f", help="Output format."),
+    paths: PostPaths,
+    fmt: SummaryFormat = typer.Option(SummaryFormat.json, "--format", "-f", help="Output format."),
     taxonomy: str = typer.Option(
         "transformation-pillars",
         "--taxonomy",
@@ -369,30 +390,26 @@ def pillars_cmd(
     ),
     model: Optional[Path] = typer.Option(None, "--model", help="A model trained by `ddlens train pillars` for the taxonomy."),
     top: int = typer.Option(5, "--top", help="Posts with the strongest evidence to list per pillar."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core)."),
-    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    output: OutputFile = None,
+    glob: GlobPattern = None,
+    jobs: Jobs = 1,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
 ) -> None:
     """Which pillars a folder of posts addresses: the share of posts per pillar, per year,
     the combinations, and the posts with the strongest evidence (with sentences and lines)."""
     import json
 
-    from . import load
     from .pillar_summary import render_table, summarize
 
     files = collect_paths(paths, glob)
     config = pillars_config(taxonomy, model)
-    try:
-        lens = load(components=["ddlens_sentences", "ddlens_pillars"], config=config, max_bytes=max_bytes)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    lens = load_or_fail(components=["ddlens_sentences", "ddlens_pillars"], config=config, max_bytes=max_bytes)
     scorer = lens.nlp.get_pipe("ddlens_pillars")
     run = FolderRun(files, "scoring")
     analyses = list(run.analyses(lens, jobs))
     summary = summarize(analyses, scorer.taxonomy, method=scorer.method, failed=run.failures, top=max(0, top))
     with open_output(output) as out:
-        if fmt is PillarsFormat.table:
+        if fmt is SummaryFormat.table:
             render_table(summary, out)
         else:
             out.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
@@ -465,7 +482,7 @@ class SourcesFormat(str, Enum):
 
 @app.command("sources")
 def sources_cmd(
-    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    paths: PostPaths,
     fmt: SourcesFormat = typer.Option(SourcesFormat.json, "--format", "-f", help="Output format."),
     top: int = typer.Option(20, "--top", help="Keep the N most cited domains, names and works (0 = all)."),
     site_domain: Optional[List[str]] = typer.Option(
@@ -475,10 +492,10 @@ def sources_cmd(
     spacy_model: Optional[str] = typer.Option(
         None, "--spacy-model", help="An installed spaCy pipeline whose PERSON/ORG/WORK_OF_ART entities sharpen names."
     ),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core)."),
-    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    output: OutputFile = None,
+    glob: GlobPattern = None,
+    jobs: Jobs = 1,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
 ) -> None:
     """Who a folder of posts cites: the most cited domains, names (people, organisations,
     publications) and works, with counts and the posts that cite them.
@@ -488,15 +505,11 @@ def sources_cmd(
     code is 1; the others are still counted.
     """
 
-    from . import load
     from .citations import CitationIndex, write_report
 
     files = collect_paths(paths, glob)
     config = {"ddlens_sources": {"site_domains": list(site_domain or [])}}
-    try:
-        lens = load(components=["ddlens_sentences", "ddlens_sources"], config=config, spacy_model=spacy_model, max_bytes=max_bytes)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    lens = load_or_fail(components=["ddlens_sentences", "ddlens_sources"], config=config, spacy_model=spacy_model, max_bytes=max_bytes)
     index = CitationIndex(include_internal=include_internal)
     run = FolderRun(files, "reading sources")
     for analysis in run.analyses(lens, jobs):
@@ -528,7 +541,7 @@ def frameworks_config(files: Optional[List[Path]]) -> dict[str, dict[str, Any]]:
 
 @app.command("frameworks")
 def frameworks_cmd(
-    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    paths: PostPaths,
     candidates: bool = typer.Option(
         False, "--candidates", help="List unlisted framework names found before a head noun, as patterns-file lines."
     ),
@@ -537,10 +550,10 @@ def frameworks_cmd(
     ),
     fmt: FrameworksFormat = typer.Option(FrameworksFormat.json, "--format", "-f", help="Output format."),
     min_posts: int = typer.Option(1, "--min-posts", help="Only list names found in at least this many posts."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core)."),
-    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    output: OutputFile = None,
+    glob: GlobPattern = None,
+    jobs: Jobs = 1,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
 ) -> None:
     """Named frameworks across a folder: per framework its posts, mentions and one example.
 
@@ -550,15 +563,11 @@ def frameworks_cmd(
     category, keep the lines you want, and pass the file back with --frameworks.
     """
 
-    from . import load
     from .framework_summary import FrameworkIndex, write_records
 
     files = collect_paths(paths, glob)
     config = frameworks_config(frameworks)
-    try:
-        lens = load(components=["ddlens_sentences", "ddlens_frameworks"], config=config, max_bytes=max_bytes)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    lens = load_or_fail(components=["ddlens_sentences", "ddlens_frameworks"], config=config, max_bytes=max_bytes)
     finder = lens.nlp.get_pipe("ddlens_frameworks")
     index = FrameworkIndex(candidates=candidates, entries=finder.entries)
     run = FolderRun(files, "finding frameworks")
@@ -569,20 +578,15 @@ def frameworks_cmd(
     run.finish()
 
 
-class ThemesFormat(str, Enum):
-    json = "json"
-    table = "table"
-
-
 @app.command("themes")
 def themes_cmd(
-    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    paths: PostPaths,
     k: Optional[int] = typer.Option(None, "--k", "-k", min=1, help="Number of themes (default: about sqrt(posts/2), 2 to 10)."),
     top_terms: int = typer.Option(10, "--terms", min=1, help="Top terms to list per theme."),
-    fmt: ThemesFormat = typer.Option(ThemesFormat.json, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
-    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    fmt: SummaryFormat = typer.Option(SummaryFormat.json, "--format", "-f", help="Output format."),
+    output: OutputFile = None,
+    glob: GlobPattern = None,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
 ) -> None:
     """Themes of a folder of posts: a topic model (NMF on TF-IDF of keyphrase candidates,
     fixed random_state), each theme with its top terms, its posts and a count per year."""
@@ -615,7 +619,7 @@ def train_themes_cmd(
     corpus: Path = typer.Argument(..., help="A folder of posts (e.g. corpora/)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the table (JSON), e.g. models/themes_df.json."),
     min_df: int = typer.Option(2, "--min-df", min=1, help="Leave out phrases found in fewer posts."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    glob: GlobPattern = None,
 ) -> None:
     """Build the background document-frequency table of the keyphrase scorer from a folder
     of posts (deterministic: the same posts give the same bytes)."""
@@ -662,7 +666,7 @@ def train_tags_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the model (.skops)."),
     key: str = typer.Option("tags", "--key", help="The front-matter key that holds a post's tags (list or comma string)."),
     min_count: int = typer.Option(3, "--min-count", help="Learn only tags on at least this many posts."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
+    glob: GlobPattern = None,
 ) -> None:
     """Learn a blog's own tag vocabulary from its tagged posts (deterministic: the same posts
     give a byte-identical file). Use it with `ddlens tag DIR --model FILE` or
@@ -702,7 +706,7 @@ def train_tags_cmd(
 
 @app.command("tag")
 def tag_cmd(
-    paths: List[Path] = typer.Argument(..., help="Post files, folders (walked for *.md and *.markdown) or globs."),
+    paths: PostPaths,
     model: Optional[Path] = typer.Option(
         None, "--model", "-m", help="A tag model from `ddlens train tags`. Without it, one is trained on these posts first."
     ),
@@ -714,9 +718,9 @@ def tag_cmd(
     key: str = typer.Option("ddlens", "--key", help="Front-matter key for ddlens' findings."),
     tags_key: str = typer.Option("tags", "--tags-key", help="The front-matter key of the post's own tags."),
     min_count: int = typer.Option(3, "--min-count", help="Without --model: learn only tags on at least this many posts."),
-    glob: Optional[str] = typer.Option(None, "--glob", help="File name pattern for folders, e.g. '*.markdown'."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0 = one per core). Output order is unchanged."),
-    max_bytes: int = typer.Option(10 * 1024 * 1024, "--max-bytes", help="Larger files are reported, not analysed."),
+    glob: GlobPattern = None,
+    jobs: Jobs = 1,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
 ) -> None:
     """Suggest tags from the blog's own vocabulary and, with --write, store ddlens' findings
     (assigned pillars, frameworks, top themes, suggested tags) in each post's front matter.
@@ -731,7 +735,6 @@ def tag_cmd(
     import os
     import tempfile
 
-    from . import load
     from .article import ArticleError
     from .render import get_renderer
 
@@ -767,10 +770,7 @@ def tag_cmd(
                     "save it with `ddlens train tags` and pass --model to reuse it",
                     err=True,
                 )
-        try:
-            lens = load(max_bytes=max_bytes, config=config or None)
-        except ValueError as exc:
-            raise fail(str(exc)) from None
+        lens = load_or_fail(max_bytes=max_bytes, config=config or None)
         n_jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
         counts = {"read": 0, "written": 0, "unchanged": 0}
         with contextlib.ExitStack() as stack:
