@@ -159,3 +159,23 @@ def test_cli_rerun_over_an_unchanged_folder_loads_neither_spacy_nor_models(tmp_p
         loaded.append([x for x in proc.stderr.splitlines() if x.startswith("LOADED=")][0])
     assert outs[0] == outs[1] and outs[0].count("\n") == 3
     assert "spacy" in loaded[0] and loaded[1] == "LOADED="
+
+
+def test_cli_with_the_cache_reports_a_pipeline_that_cannot_be_built_in_one_line(tmp_path: Path) -> None:
+    """With the cache on, the pipeline is built at the first post not in the cache; a bad
+    --spacy-model found then is still one line naming it, exit 2, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "posts").mkdir()
+    make_posts(tmp_path / "posts", 2)
+    env = {**os.environ, "DDLENS_CACHE_DIR": str(tmp_path / "cache")}
+    code = "import sys; from ddlens.cli import main; sys.argv = ['ddlens', *sys.argv[1:]]; main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "analyze", str(tmp_path / "posts"), "--spacy-model", "no_such_pipeline_xyz"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no_such_pipeline_xyz" in lines[0] and "Traceback" not in proc.stderr
